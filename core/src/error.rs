@@ -1,0 +1,59 @@
+//! The crate's error type: one enum per concern, gathered in [`Error`].
+//!
+//! Every error has a stable, dotted [`code`](Error::code) such as
+//! `"path.parent_segment"`. Codes never change meaning once released; the
+//! WASM and C bindings hand them to callers unchanged, so a program can branch
+//! on a code while showing the message to a person.
+
+use crate::changeset::ChangesetError;
+use crate::entry::EntryError;
+use crate::hash::HashError;
+use crate::manifest::ManifestError;
+use crate::path::PathError;
+use crate::rows::RowError;
+use crate::store::StoreError;
+
+/// Any error produced by `velocity-sync`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A changeset could not be decoded or applied.
+    #[error(transparent)]
+    Changeset(#[from] ChangesetError),
+    /// A file id or kind was malformed.
+    #[error(transparent)]
+    Entry(#[from] EntryError),
+    /// A hash string or digest was malformed.
+    #[error(transparent)]
+    Hash(#[from] HashError),
+    /// A manifest operation broke an invariant or a limit.
+    #[error(transparent)]
+    Manifest(#[from] ManifestError),
+    /// A path was rejected.
+    #[error(transparent)]
+    Path(#[from] PathError),
+    /// A `project_files` row could not be decoded or encoded.
+    #[error(transparent)]
+    Row(#[from] RowError),
+    /// A blob store refused or lacked a blob.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl Error {
+    /// The stable code of this error, e.g. `"path.parent_segment"`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Changeset(e) => e.code(),
+            Self::Entry(e) => e.code(),
+            Self::Hash(e) => e.code(),
+            Self::Manifest(e) => e.code(),
+            Self::Path(e) => e.code(),
+            Self::Row(e) => e.code(),
+            Self::Store(e) => e.code(),
+        }
+    }
+}
+
+/// Shorthand for results whose error is the crate's [`Error`].
+pub type Result<T, E = Error> = core::result::Result<T, E>;

@@ -1,0 +1,43 @@
+//! # velocity-sync
+//!
+//! One sync engine for every participant of a web project: the browser
+//! editor, the server that owns the truth, and the preview containers that
+//! write files to disk. This crate is the sans-IO core: it never opens a
+//! socket or a file and never reads a clock, so the same logic runs natively
+//! and in WebAssembly.
+//!
+//! What lives here:
+//! - [`FilePath`]: validated project-relative paths, the guard between a
+//!   hostile message and a disk;
+//! - [`ContentHash`] / [`Sha256Digest`]: content addresses and database checksums;
+//! - [`FileEntry`]: one file's identity, kind, size, hash and revision;
+//! - [`Manifest`]: a versioned Merkle tree of entries, with [`Manifest::diff`]
+//!   and [`Manifest::apply`];
+//! - [`BlobStore`] and [`Changeset`]: content-addressed blobs and the minimal
+//!   package that takes a receiver from one manifest to the next;
+//! - [`rows`]: codecs for the platform's `project_files` rows.
+//!
+//! Every error carries a stable [`Error::code`].
+#![warn(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod changeset;
+pub mod entry;
+pub mod error;
+pub mod hash;
+pub mod manifest;
+pub mod path;
+pub mod rows;
+pub mod store;
+
+pub use changeset::ChangesetError;
+pub use entry::{EntryError, FileEntry, FileId, FileKind};
+pub use error::{Error, Result};
+pub use hash::{ContentHash, HashError, Sha256Digest, hash_both};
+pub use manifest::ManifestError;
+pub use path::{FilePath, PathError, PortableKey};
+pub use rows::RowError;
+pub use store::{Blob, BlobStore, MemoryBlobStore, StoreError};
+
+/// This crate's version, as the bindings report it.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

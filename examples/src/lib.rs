@@ -1,0 +1,1 @@
+//! IO around `velocity-sync`: the runnable participants share this library.
