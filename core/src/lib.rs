@@ -34,7 +34,7 @@ pub use changeset::ChangesetError;
 pub use entry::{EntryError, FileEntry, FileId, FileKind};
 pub use error::{Error, Result};
 pub use hash::{ContentHash, HashError, Sha256Digest, hash_both};
-pub use manifest::ManifestError;
+pub use manifest::{Change, Diff, Manifest, ManifestError, ManifestId, ManifestLimits};
 pub use path::{FilePath, PathError, PortableKey};
 pub use rows::RowError;
 pub use store::{Blob, BlobStore, MemoryBlobStore, StoreError};
