@@ -30,7 +30,7 @@ pub mod path;
 pub mod rows;
 pub mod store;
 
-pub use changeset::ChangesetError;
+pub use changeset::{Changeset, ChangesetError, Content, DeltaOp, Payload};
 pub use entry::{EntryError, FileEntry, FileId, FileKind};
 pub use error::{Error, Result};
 pub use hash::{ContentHash, HashError, Sha256Digest, hash_both};
