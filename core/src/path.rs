@@ -164,10 +164,9 @@ impl PathError {
 
 /// A validated, normalised, project-relative path such as `src/App.tsx`.
 ///
-/// Ordering is by UTF-8 bytes, which is also the order of the manifest's
-/// canonical encoding.
+/// Ordering is by UTF-8 bytes. Cloning is cheap (the text is shared).
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct FilePath(Box<str>);
+pub struct FilePath(std::sync::Arc<str>);
 
 /// A path's key on a case-insensitive, normalising file system: Unicode NFC,
 /// then full case folding, then NFC again, per segment. Two paths with equal
@@ -235,7 +234,7 @@ impl FilePath {
     /// without parsing again. Used when walking trees.
     pub(crate) fn from_trusted(path: String) -> Self {
         debug_assert!(validate(&path).is_ok(), "untrusted path {path:?}");
-        Self(path.into_boxed_str())
+        Self(path.into())
     }
 
     /// The path as text.

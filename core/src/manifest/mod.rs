@@ -292,7 +292,7 @@ pub struct Manifest {
     version: u64,
     parent: Option<ManifestId>,
     root: Arc<Dir>,
-    ids: imbl::HashMap<FileId, FilePath>,
+    ids: imbl::OrdMap<FileId, FilePath>,
     limits: ManifestLimits,
 }
 
@@ -334,7 +334,7 @@ impl Manifest {
             version: 0,
             parent: None,
             root: Arc::new(Dir::default()),
-            ids: imbl::HashMap::new(),
+            ids: imbl::OrdMap::new(),
             limits,
         }
     }
@@ -470,7 +470,10 @@ impl Manifest {
             }
         }
         if let Some(id) = entry.id {
-            self.ids.insert(id, entry.path.clone());
+            // Most inserts replace a file in place: leave the shared index alone.
+            if replaced.as_ref().and_then(|old| old.id) != Some(id) {
+                self.ids.insert(id, entry.path.clone());
+            }
         }
         Ok(replaced)
     }
