@@ -1,6 +1,8 @@
 //! Manifest costs at project scale: build, one update plus new id, a small
 //! diff; and hashing throughput next to raw BLAKE3.
 
+#![allow(clippy::unwrap_used)] // a bench that fails should stop at once
+
 use criterion::{BenchmarkId, Criterion, Throughput, black_box, criterion_group, criterion_main};
 use velocity_sync::{ContentHash, FileEntry, Manifest, ManifestLimits, hash_both};
 use velocity_sync_benches::{file_content, project_entries, project_manifest, project_path};

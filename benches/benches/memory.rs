@@ -1,6 +1,8 @@
 //! Memory held by manifests, measured with a counting allocator. Prints a
 //! table; run with `cargo bench -p velocity-sync-benches --bench memory`.
 
+#![allow(clippy::unwrap_used)] // a bench that fails should stop at once
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
