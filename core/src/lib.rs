@@ -39,5 +39,10 @@ pub use path::{FilePath, PathError, PortableKey};
 pub use rows::RowError;
 pub use store::{Blob, BlobStore, MemoryBlobStore, StoreError};
 
+/// The README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
+
 /// This crate's version, as the bindings report it.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

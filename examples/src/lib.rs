@@ -1,1 +1,4 @@
-//! IO around `velocity-sync`: the runnable participants share this library.
+//! IO and fixtures around `velocity-sync`, shared by the runnable
+//! participants (the demo, and later the sync server and container agent).
+
+pub mod template;
