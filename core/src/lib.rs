@@ -36,7 +36,9 @@ pub use error::{Error, Result};
 pub use hash::{ContentHash, HashError, Sha256Digest, hash_both};
 pub use manifest::{Change, Diff, Manifest, ManifestError, ManifestId, ManifestLimits};
 pub use path::{FilePath, PathError, PortableKey};
-pub use rows::RowError;
+pub use rows::{
+    DecodedRow, MismatchPolicy, RowContext, RowError, RowIssue, RowShape, decode_row, encode_row,
+};
 pub use store::{Blob, BlobStore, MemoryBlobStore, StoreError};
 
 /// The README's examples, compiled and run as doc tests.
