@@ -13,19 +13,22 @@ fn build(c: &mut Criterion) {
     for count in [1_000usize, 10_000, 100_000] {
         let entries = project_entries(count);
         group.throughput(Throughput::Elements(count as u64));
-        group.bench_with_input(
-            BenchmarkId::from_parameter(count),
-            &entries,
-            |b, entries| {
-                b.iter(|| {
-                    let mut manifest = Manifest::with_limits(ManifestLimits::unlimited());
-                    for entry in entries {
-                        manifest.insert(entry.clone()).unwrap();
-                    }
-                    black_box(manifest.id())
-                });
-            },
-        );
+        group.bench_with_input(BenchmarkId::new("insert", count), &entries, |b, entries| {
+            b.iter(|| {
+                let mut manifest = Manifest::with_limits(ManifestLimits::unlimited());
+                for entry in entries {
+                    manifest.insert(entry.clone()).unwrap();
+                }
+                black_box(manifest.id())
+            });
+        });
+        group.bench_with_input(BenchmarkId::new("extend", count), &entries, |b, entries| {
+            b.iter(|| {
+                let mut manifest = Manifest::with_limits(ManifestLimits::unlimited());
+                manifest.extend(entries.iter().cloned()).unwrap();
+                black_box(manifest.id())
+            });
+        });
     }
     group.finish();
 }

@@ -347,10 +347,48 @@ impl Manifest {
         entries: impl IntoIterator<Item = FileEntry>,
     ) -> Result<Self, ManifestError> {
         let mut manifest = Self::new();
-        for entry in entries {
-            manifest.insert(entry)?;
-        }
+        manifest.extend(entries)?;
         Ok(manifest)
+    }
+
+    /// Inserts many entries at once, hashing each directory once at the end
+    /// instead of once per entry (a bulk load of 100k files is several times
+    /// faster than 100k [`insert`](Self::insert)s). All or nothing: on error
+    /// the manifest is unchanged.
+    ///
+    /// # Errors
+    /// The first [`ManifestError`] any entry causes.
+    pub fn extend(
+        &mut self,
+        entries: impl IntoIterator<Item = FileEntry>,
+    ) -> Result<(), ManifestError> {
+        let mut next = self.clone();
+        for entry in entries {
+            let replaced = next.check_insert(&entry)?;
+            let segments: Vec<&str> = entry.path.segments().collect();
+            let meta = Arc::new(Meta::from_entry(&entry));
+            Arc::make_mut(&mut next.root).insert_deferred(&segments, meta);
+            next.index_id(replaced.as_ref(), &entry);
+        }
+        Arc::make_mut(&mut next.root).finish_deferred();
+        *self = next;
+        Ok(())
+    }
+
+    /// Keeps the id index in step with an insert that replaced `replaced`.
+    fn index_id(&mut self, replaced: Option<&FileEntry>, entry: &FileEntry) {
+        let old_id = replaced.and_then(|old| old.id);
+        if let Some(old_id) = old_id {
+            if Some(old_id) != entry.id {
+                self.ids.remove(&old_id);
+            }
+        }
+        if let Some(id) = entry.id {
+            // Most inserts replace a file in place: leave the shared index alone.
+            if old_id != Some(id) {
+                self.ids.insert(id, entry.path.clone());
+            }
+        }
     }
 
     /// The next version: the same entries, version + 1, this manifest as
@@ -464,17 +502,7 @@ impl Manifest {
         let replaced = self.check_insert(&entry)?;
         let segments: Vec<&str> = entry.path.segments().collect();
         Arc::make_mut(&mut self.root).insert(&segments, Arc::new(Meta::from_entry(&entry)));
-        if let Some(old_id) = replaced.as_ref().and_then(|old| old.id) {
-            if Some(old_id) != entry.id {
-                self.ids.remove(&old_id);
-            }
-        }
-        if let Some(id) = entry.id {
-            // Most inserts replace a file in place: leave the shared index alone.
-            if replaced.as_ref().and_then(|old| old.id) != Some(id) {
-                self.ids.insert(id, entry.path.clone());
-            }
-        }
+        self.index_id(replaced.as_ref(), &entry);
         Ok(replaced)
     }
 

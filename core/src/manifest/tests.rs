@@ -68,6 +68,38 @@ fn successor_keeps_sharing_and_parent() {
 }
 
 #[test]
+fn extend_equals_inserts_and_is_all_or_nothing() {
+    let mut base =
+        Manifest::from_entries([file("a/x", "1"), with_id(file("b/y", "2"), 1)]).unwrap();
+    let batch = vec![
+        file("a/x", "changed"),
+        file("a/z", "new"),
+        FileEntry::directory(path("c")),
+        with_id(file("b/y", "3"), 1),
+    ];
+    let mut one_by_one = base.successor();
+    for entry in batch.clone() {
+        one_by_one.insert(entry).unwrap();
+    }
+    let mut bulk = base.successor();
+    bulk.extend(batch).unwrap();
+    assert_eq!(bulk, one_by_one);
+    assert_eq!(
+        (bulk.len(), bulk.total_bytes()),
+        (one_by_one.len(), one_by_one.total_bytes())
+    );
+    assert_eq!(bulk.diff(&one_by_one).changes, vec![]);
+
+    let before = base.id();
+    let err = base
+        .extend([file("fine", "ok"), file("A/x", "collides")])
+        .unwrap_err();
+    assert_eq!(err.code(), "manifest.portable_key_collision");
+    assert_eq!(base.id(), before);
+    assert_eq!(base.get(&path("fine")), None);
+}
+
+#[test]
 fn remove_prunes_empty_directories() {
     let mut m = Manifest::from_entries([file("a/b/c.txt", "c"), file("a/d.txt", "d")]).unwrap();
     let empty_tree = Manifest::new().tree_hash();

@@ -119,6 +119,9 @@ pub(super) struct Dir {
     pub(super) entries: u64,
     /// Content bytes at or below this directory.
     pub(super) bytes: u64,
+    /// Set by [`Dir::insert_deferred`]: the hash is stale until
+    /// [`Dir::finish_deferred`] runs (counts are kept current).
+    dirty: bool,
 }
 
 impl Default for Dir {
@@ -129,6 +132,7 @@ impl Default for Dir {
             hash: ContentHash::from_bytes([0; 32]),
             entries: 0,
             bytes: 0,
+            dirty: false,
         };
         dir.rehash();
         dir
@@ -229,6 +233,59 @@ impl Dir {
                 self.children.insert(index, Child::new(first, node));
             }
         }
+        self.rehash();
+    }
+
+    /// Like [`Dir::insert`], but leaves hashing for [`Dir::finish_deferred`]:
+    /// a bulk load then hashes each directory once instead of once per
+    /// file. Counts stay current so limits can be checked on the way.
+    pub(super) fn insert_deferred(&mut self, segments: &[&str], meta: Arc<Meta>) {
+        let Some((first, rest)) = segments.split_first() else {
+            return;
+        };
+        self.dirty = true;
+        match self.find(first) {
+            Ok(index) => match &mut self.children[index].node {
+                Node::Dir(dir) => {
+                    let dir = Arc::make_mut(dir);
+                    let (entries, bytes) = (dir.entries, dir.bytes);
+                    if rest.is_empty() {
+                        dir.entries += u64::from(dir.marker.is_none());
+                        dir.marker = Some(meta);
+                        dir.dirty = true;
+                    } else {
+                        dir.insert_deferred(rest, meta);
+                    }
+                    self.entries = self.entries + dir.entries - entries;
+                    self.bytes = self.bytes + dir.bytes - bytes;
+                }
+                Node::File(file) => {
+                    self.bytes = self.bytes - file.size + meta.size;
+                    *file = meta;
+                }
+            },
+            Err(index) => {
+                self.entries += 1;
+                self.bytes += meta.size;
+                let node = Self::chain(rest, meta);
+                self.children.insert(index, Child::new(first, node));
+            }
+        }
+    }
+
+    /// Rehashes every directory [`Dir::insert_deferred`] touched, children first.
+    pub(super) fn finish_deferred(&mut self) {
+        if !self.dirty {
+            return;
+        }
+        for child in &mut self.children {
+            if let Node::Dir(dir) = &mut child.node {
+                if dir.dirty {
+                    Arc::make_mut(dir).finish_deferred();
+                }
+            }
+        }
+        self.dirty = false;
         self.rehash();
     }
 
