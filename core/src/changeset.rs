@@ -5,7 +5,8 @@
 //! - the whole blob (as text, or base64 for binary);
 //! - a **delta** against content the receiver already holds: byte ranges to
 //!   copy from the old content and text to insert, found by a line diff
-//!   (`similar`, Myers), used when it is smaller than the blob;
+//!   (`imara-diff`, Myers with git's heuristics), used when it is smaller
+//!   than the blob;
 //! - nothing at all: a *reference*. A hash a change names but the changeset
 //!   does not carry must already be in the receiver's [`BlobStore`] (every
 //!   blob of the base manifest, or anything the sender knows it has).
@@ -512,57 +513,63 @@ impl Changeset {
     }
 }
 
-/// Byte offsets of each line start in `text`, plus the end.
-fn line_offsets(lines: &[&str]) -> Vec<usize> {
-    let mut offsets = Vec::with_capacity(lines.len() + 1);
+/// Byte offset of each token (line) start, plus the end.
+fn line_offsets(
+    tokens: &[imara_diff::Token],
+    input: &imara_diff::InternedInput<&str>,
+) -> Vec<usize> {
+    let mut offsets = Vec::with_capacity(tokens.len() + 1);
     let mut at = 0;
     offsets.push(0);
-    for line in lines {
-        at += line.len();
+    for token in tokens {
+        at += input.interner[*token].len();
         offsets.push(at);
     }
     offsets
 }
 
+fn push_copy(ops: &mut Vec<DeltaOp>, start: usize, end: usize) {
+    if end > start {
+        let (start, len) = (start as u64, (end - start) as u64);
+        match ops.last_mut() {
+            Some(DeltaOp::Copy(s, l)) if *s + *l == start => *l += len,
+            _ => ops.push(DeltaOp::Copy(start, len)),
+        }
+    }
+}
+
 /// A line delta from `old` to `new`, or `None` when either is not text or
 /// too large to diff.
+///
+/// Uses imara-diff's Myers with its git-style heuristics: on 1–2 MB texts it
+/// measured 3–4× faster than `similar`, and on a full rewrite of a 2 MB file
+/// 1.6 ms where `similar` took 9.3 s (quadratic) — a hostile upload must not
+/// stall the server (`cargo bench -p velocity-sync-benches --bench delta`).
 fn text_delta(old: &[u8], new: &[u8]) -> Option<Vec<DeltaOp>> {
     if old.len() > MAX_DELTA_INPUT || new.len() > MAX_DELTA_INPUT {
         return None;
     }
     let old = std::str::from_utf8(old).ok()?;
     let new = std::str::from_utf8(new).ok()?;
-    let diff = similar::TextDiff::configure()
-        .algorithm(similar::Algorithm::Myers)
-        .diff_lines(old, new);
-    let old_at = line_offsets(diff.old_slices());
-    let new_at = line_offsets(diff.new_slices());
+    let input = imara_diff::InternedInput::new(old, new);
+    let diff = imara_diff::Diff::compute(imara_diff::Algorithm::Myers, &input);
+    let old_at = line_offsets(&input.before, &input);
+    let new_at = line_offsets(&input.after, &input);
     let mut ops: Vec<DeltaOp> = Vec::new();
-    for op in diff.ops() {
-        match *op {
-            similar::DiffOp::Equal { old_index, len, .. } => {
-                let start = old_at[old_index] as u64;
-                let len = (old_at[old_index + len] - old_at[old_index]) as u64;
-                match ops.last_mut() {
-                    Some(DeltaOp::Copy(s, l)) if *s + *l == start => *l += len,
-                    _ => ops.push(DeltaOp::Copy(start, len)),
-                }
-            }
-            similar::DiffOp::Delete { .. } => {}
-            similar::DiffOp::Insert {
-                new_index, new_len, ..
-            }
-            | similar::DiffOp::Replace {
-                new_index, new_len, ..
-            } => {
-                let text = &new[new_at[new_index]..new_at[new_index + new_len]];
-                match ops.last_mut() {
-                    Some(DeltaOp::Insert(s)) => s.push_str(text),
-                    _ => ops.push(DeltaOp::Insert(text.to_owned())),
-                }
+    let mut old_done = 0usize;
+    for hunk in diff.hunks() {
+        let (before, after) = (hunk.before, hunk.after);
+        push_copy(&mut ops, old_at[old_done], old_at[before.start as usize]);
+        let inserted = &new[new_at[after.start as usize]..new_at[after.end as usize]];
+        if !inserted.is_empty() {
+            match ops.last_mut() {
+                Some(DeltaOp::Insert(text)) => text.push_str(inserted),
+                _ => ops.push(DeltaOp::Insert(inserted.to_owned())),
             }
         }
+        old_done = before.end as usize;
     }
+    push_copy(&mut ops, old_at[old_done], old.len());
     Some(ops)
 }
 
@@ -618,6 +625,7 @@ mod tests {
 
     use super::*;
     use crate::entry::{FileEntry, FileId};
+    use crate::manifest::Change;
     use crate::store::MemoryBlobStore;
 
     fn path(text: &str) -> FilePath {
@@ -801,8 +809,103 @@ mod tests {
         assert_eq!(changeset.apply(&a, &mut receiver).unwrap(), b);
     }
 
+    /// One way to damage a changeset in transit.
+    #[derive(Debug, Clone)]
+    enum Tamper {
+        FlipBlobByte(usize, usize),
+        ShiftDeltaCopy(usize, u64),
+        DropContent(usize),
+        BumpTargetVersion,
+        ForgeOldHash(usize),
+    }
+
+    fn tamper() -> impl Strategy<Value = Tamper> {
+        prop_oneof![
+            (any::<usize>(), any::<usize>()).prop_map(|(c, b)| Tamper::FlipBlobByte(c, b)),
+            (any::<usize>(), 1u64..40).prop_map(|(c, by)| Tamper::ShiftDeltaCopy(c, by)),
+            any::<usize>().prop_map(Tamper::DropContent),
+            Just(Tamper::BumpTargetVersion),
+            any::<usize>().prop_map(Tamper::ForgeOldHash),
+        ]
+    }
+
+    fn damage(changeset: &mut Changeset, how: &Tamper) {
+        let n = changeset.contents.len();
+        match *how {
+            Tamper::FlipBlobByte(c, b) if n > 0 => {
+                if let Payload::Blob(bytes) = &mut changeset.contents[c % n].payload {
+                    let mut copy = bytes.to_vec();
+                    if !copy.is_empty() {
+                        let at = b % copy.len();
+                        copy[at] ^= 0x20;
+                        *bytes = copy.into();
+                    }
+                }
+            }
+            Tamper::ShiftDeltaCopy(c, by) if n > 0 => {
+                if let Payload::Delta { ops, .. } = &mut changeset.contents[c % n].payload {
+                    if let Some(DeltaOp::Copy(start, _)) =
+                        ops.iter_mut().find(|op| matches!(op, DeltaOp::Copy(..)))
+                    {
+                        *start += by;
+                    }
+                }
+            }
+            Tamper::DropContent(c) if n > 0 => {
+                changeset.contents.remove(c % n);
+            }
+            Tamper::BumpTargetVersion => changeset.diff.target_version += 1,
+            Tamper::ForgeOldHash(c) => {
+                let m = changeset.diff.changes.len();
+                if m > 0 {
+                    if let Change::Modified { old, .. } = &mut changeset.diff.changes[c % m] {
+                        old.hash = ContentHash::of(b"forged");
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Whatever is damaged, the receiver either reaches the target or
+        /// stays exactly where it was.
+        #[test]
+        fn apply_is_all_or_nothing_under_tampering(
+            edits in proptest::collection::vec((0usize..6, "[a-c\n]{0,40}"), 1..8),
+            how in tamper(),
+        ) {
+            let names = ["a.txt", "b.txt", "src/c.ts", "src/d.ts", "e.bin", "f"];
+            let long = "shared line of text\n".repeat(30);
+            let base_files: Vec<(&str, Vec<u8>)> = names.iter().map(|n| (*n, long.clone().into_bytes())).collect();
+            let refs: Vec<(&str, &[u8])> = base_files.iter().map(|(n, b)| (*n, b.as_slice())).collect();
+            let (a, mut sender) = project(&refs);
+            let new_files: Vec<(&str, Vec<u8>)> = edits
+                .iter()
+                .map(|(i, text)| {
+                    let mut bytes = format!("{long}{text}").into_bytes();
+                    if names[*i].ends_with(".bin") {
+                        bytes.push(0);
+                    }
+                    (names[*i], bytes)
+                })
+                .collect();
+            let new_refs: Vec<(&str, &[u8])> = new_files.iter().map(|(n, b)| (*n, b.as_slice())).collect();
+            let b = next(&a, &mut sender, &new_refs);
+            let mut changeset = Changeset::between(&a, &b, &sender).unwrap();
+            damage(&mut changeset, &how);
+            let (_, fresh) = project(&refs);
+            let mut receiver = fresh.clone();
+            match changeset.apply(&a, &mut receiver) {
+                Ok(reached) => prop_assert_eq!(reached, b),
+                Err(_) => {
+                    prop_assert_eq!(receiver.len(), fresh.len());
+                    prop_assert_eq!(receiver.total_bytes(), fresh.total_bytes());
+                }
+            }
+        }
 
         #[test]
         fn deltas_rebuild_the_new_text(
