@@ -18,7 +18,7 @@ fn texts(bytes: usize, every: usize) -> (String, String) {
             n % 97
         );
         old.push_str(&line);
-        if n % every == 0 {
+        if n.is_multiple_of(every) {
             new.push_str(&format!("    let value_{n} = recompute({});\n", n % 13));
         } else {
             new.push_str(&line);
