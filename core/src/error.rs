@@ -8,6 +8,7 @@
 use crate::changeset::ChangesetError;
 use crate::entry::EntryError;
 use crate::hash::HashError;
+use crate::hydrate::HydrateError;
 use crate::manifest::ManifestError;
 use crate::path::PathError;
 use crate::rows::RowError;
@@ -26,6 +27,9 @@ pub enum Error {
     /// A hash string or digest was malformed.
     #[error(transparent)]
     Hash(#[from] HashError),
+    /// A hydration batch could not be built or received.
+    #[error(transparent)]
+    Hydrate(#[from] HydrateError),
     /// A manifest operation broke an invariant or a limit.
     #[error(transparent)]
     Manifest(#[from] ManifestError),
@@ -47,6 +51,7 @@ impl Error {
             Self::Changeset(e) => e.code(),
             Self::Entry(e) => e.code(),
             Self::Hash(e) => e.code(),
+            Self::Hydrate(e) => e.code(),
             Self::Manifest(e) => e.code(),
             Self::Path(e) => e.code(),
             Self::Row(e) => e.code(),

@@ -25,6 +25,7 @@ pub mod changeset;
 pub mod entry;
 pub mod error;
 pub mod hash;
+pub mod hydrate;
 pub mod manifest;
 pub mod path;
 pub mod rows;
