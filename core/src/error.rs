@@ -9,6 +9,7 @@ use crate::changeset::ChangesetError;
 use crate::entry::EntryError;
 use crate::hash::HashError;
 use crate::manifest::ManifestError;
+use crate::ot::OtError;
 use crate::path::PathError;
 use crate::rows::RowError;
 use crate::store::StoreError;
@@ -29,6 +30,9 @@ pub enum Error {
     /// A manifest operation broke an invariant or a limit.
     #[error(transparent)]
     Manifest(#[from] ManifestError),
+    /// A text operation did not fit, or the server needs a resync.
+    #[error(transparent)]
+    Ot(#[from] OtError),
     /// A path was rejected.
     #[error(transparent)]
     Path(#[from] PathError),
@@ -48,6 +52,7 @@ impl Error {
             Self::Entry(e) => e.code(),
             Self::Hash(e) => e.code(),
             Self::Manifest(e) => e.code(),
+            Self::Ot(e) => e.code(),
             Self::Path(e) => e.code(),
             Self::Row(e) => e.code(),
             Self::Store(e) => e.code(),
