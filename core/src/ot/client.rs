@@ -54,9 +54,10 @@ pub struct Resynced {
 /// // Typing on while the server has not answered: buffered.
 /// assert!(client.local_edit(TextOp::from_splice(1, 1, 0, "b")?)?.is_none());
 /// assert_eq!(client.state(), ClientState::AwaitingWithBuffer);
-/// // A remote op arrives first: it comes back transformed for the local text.
+/// // A remote op arrives first: it comes back transformed for the local text
+/// // (at the same spot, the local client's unconfirmed text goes first).
 /// let local = client.remote(1, &TextOp::from_splice(0, 0, 0, "X")?)?;
-/// assert_eq!(local.apply("ab")?, "Xab");
+/// assert_eq!(local.apply("ab")?, "abX");
 /// // The ack sends the buffer.
 /// let next = client.ack(2)?.expect("buffer sent");
 /// assert_eq!((next.seq, next.base_rev), (2, 2));

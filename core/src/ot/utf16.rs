@@ -284,7 +284,7 @@ mod tests {
         let op = TextOp::from_utf16_changes(text, &changes).unwrap();
         assert_eq!(op.apply(text).unwrap(), "b😀cX");
         assert_eq!(op.to_utf16_changes(text).unwrap(), changes);
-        let overlap = [Utf16Change::new(0, 3, ""), Utf16Change::new(2, 1, "")];
+        let overlap = [Utf16Change::new(0, 2, ""), Utf16Change::new(1, 1, "")];
         assert_eq!(
             TextOp::from_utf16_changes(text, &overlap)
                 .unwrap_err()
