@@ -10,6 +10,7 @@ use crate::entry::EntryError;
 use crate::hash::HashError;
 use crate::hydrate::HydrateError;
 use crate::manifest::ManifestError;
+use crate::ot::OtError;
 use crate::path::PathError;
 use crate::rows::RowError;
 use crate::store::StoreError;
@@ -33,6 +34,9 @@ pub enum Error {
     /// A manifest operation broke an invariant or a limit.
     #[error(transparent)]
     Manifest(#[from] ManifestError),
+    /// A text operation did not fit, or the server needs a resync.
+    #[error(transparent)]
+    Ot(#[from] OtError),
     /// A path was rejected.
     #[error(transparent)]
     Path(#[from] PathError),
@@ -53,6 +57,7 @@ impl Error {
             Self::Hash(e) => e.code(),
             Self::Hydrate(e) => e.code(),
             Self::Manifest(e) => e.code(),
+            Self::Ot(e) => e.code(),
             Self::Path(e) => e.code(),
             Self::Row(e) => e.code(),
             Self::Store(e) => e.code(),

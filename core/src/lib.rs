@@ -15,7 +15,9 @@
 //!   and [`Manifest::apply`];
 //! - [`BlobStore`] and [`Changeset`]: content-addressed blobs and the minimal
 //!   package that takes a receiver from one manifest to the next;
-//! - [`rows`]: codecs for the platform's `project_files` rows.
+//! - [`rows`]: codecs for the platform's `project_files` rows;
+//! - [`ot`]: operational transform for live text editing ([`TextOp`],
+//!   [`Document`], [`Client`]).
 //!
 //! Every error carries a stable [`Error::code`].
 #![warn(missing_docs)]
@@ -27,6 +29,7 @@ pub mod error;
 pub mod hash;
 pub mod hydrate;
 pub mod manifest;
+pub mod ot;
 pub mod path;
 pub mod rows;
 pub mod store;
@@ -36,6 +39,10 @@ pub use entry::{EntryError, FileEntry, FileId, FileKind};
 pub use error::{Error, Result};
 pub use hash::{ContentHash, HashError, Sha256Digest, hash_both};
 pub use manifest::{Change, Diff, Manifest, ManifestError, ManifestId, ManifestLimits};
+pub use ot::{
+    Bias, Client, ClientId, ClientState, Component, Document, OtError, ResyncRequired, Side,
+    Submission, Submitted, TextOp, UndoManager, Utf16Change, Utf16Index,
+};
 pub use path::{FilePath, PathError, PortableKey};
 pub use rows::{
     DecodedRow, MismatchPolicy, RowContext, RowError, RowIssue, RowShape, decode_row, encode_row,

@@ -1,0 +1,700 @@
+//! [`Document`]: the server's copy of one text file.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::ops::Range;
+
+use jumprope::JumpRope;
+
+use super::error::{OtError, ResyncRequired};
+use super::op::{Component, Side, TextOp, char_len};
+use super::utf16::Utf16Index;
+use crate::hash::ContentHash;
+
+/// Who sent an op: any number the server uses to tell connections apart.
+pub type ClientId = u64;
+
+/// History kept by [`Document::new`], in ops.
+pub const DEFAULT_HISTORY: usize = 1024;
+
+/// Above this many concurrent ops, [`Document::submit`] composes them first
+/// and transforms once, so a long-offline client costs the sum of both
+/// histories, not their product.
+const COMPOSE_THRESHOLD: usize = 8;
+
+/// The result of [`Document::submit`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Submitted {
+    /// The revision the op produced.
+    pub rev: u64,
+    /// The op as applied, to broadcast to every other client (and to ack the
+    /// sender with `rev`).
+    pub op: TextOp,
+    /// Whether this `(client, seq)` had been submitted before; the result is
+    /// the first one again and nothing changed.
+    pub duplicate: bool,
+}
+
+/// The server's copy of one text file: content in a rope, a revision number
+/// and a bounded, compact history of the ops applied.
+///
+/// ```
+/// use velocity_sync::{Document, TextOp};
+/// # fn main() -> Result<(), velocity_sync::OtError> {
+/// let mut doc = Document::from_text("hello");
+/// // Two clients edit revision 0 at the same time.
+/// let a = doc.submit(1, 1, 0, TextOp::from_splice(5, 5, 0, "!")?)?;
+/// let b = doc.submit(2, 1, 0, TextOp::from_splice(5, 0, 1, "J")?)?;
+/// assert_eq!((a.rev, b.rev), (1, 2));
+/// assert_eq!(doc.text(), "Jello!");
+/// // A retry of client 1's op is answered with the first result.
+/// let again = doc.submit(1, 1, 0, TextOp::from_splice(5, 5, 0, "!")?)?;
+/// assert!(again.duplicate);
+/// assert_eq!(again.rev, 1);
+/// assert_eq!(doc.text(), "Jello!");
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Document {
+    rope: JumpRope,
+    rev: u64,
+    history: History,
+    clients: BTreeMap<ClientId, Seen>,
+    scratch: String,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Seen {
+    seq: u64,
+    rev: u64,
+}
+
+impl std::fmt::Debug for Document {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Document")
+            .field("rev", &self.rev)
+            .field("len_chars", &self.rope.len_chars())
+            .field("history", &self.history.entries.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Document {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Document {
+    /// An empty document at revision 0.
+    pub fn new() -> Self {
+        Self::from_text("")
+    }
+
+    /// A document holding `text` at revision 0.
+    pub fn from_text(text: &str) -> Self {
+        Self::from_snapshot(text, 0)
+    }
+
+    /// A document holding `text` at revision `rev`, with no history (ops based
+    /// on an older revision get [`ResyncRequired`]).
+    pub fn from_snapshot(text: &str, rev: u64) -> Self {
+        let mut rope = JumpRope::new();
+        rope.insert(0, text);
+        Self {
+            rope,
+            rev,
+            history: History::new(DEFAULT_HISTORY),
+            clients: BTreeMap::new(),
+            scratch: String::new(),
+        }
+    }
+
+    /// Keep at most `ops` ops of history (at least 1).
+    #[must_use]
+    pub fn with_history_limit(mut self, ops: usize) -> Self {
+        self.history.limit = ops.max(1);
+        self.history.trim();
+        self
+    }
+
+    /// The current revision.
+    pub fn rev(&self) -> u64 {
+        self.rev
+    }
+
+    /// The oldest revision an op may be based on.
+    pub fn oldest_rev(&self) -> u64 {
+        self.rev - self.history.entries.len() as u64
+    }
+
+    /// Length in Unicode scalar values.
+    pub fn len_chars(&self) -> usize {
+        self.rope.len_chars()
+    }
+
+    /// Length in UTF-8 bytes.
+    pub fn len_bytes(&self) -> usize {
+        self.rope.len_bytes()
+    }
+
+    /// Whether the text is empty.
+    pub fn is_empty(&self) -> bool {
+        self.rope.is_empty()
+    }
+
+    /// The current text.
+    pub fn text(&self) -> String {
+        self.rope.to_string()
+    }
+
+    /// The latest sequence number applied for `client`.
+    pub fn last_seq(&self, client: ClientId) -> Option<u64> {
+        self.clients.get(&client).map(|seen| seen.seq)
+    }
+
+    /// Applies `op`, which `client` made on revision `base_rev` as its
+    /// `seq`-th op: transforms it against every op applied since, applies it
+    /// and returns the new revision and the op to broadcast.
+    ///
+    /// A repeated `(client, seq)` changes nothing and returns the first
+    /// result again, so a client may resend after a reconnect. Sequence
+    /// numbers of one client must grow.
+    ///
+    /// # Errors
+    /// [`OtError::ResyncRequired`] when `base_rev` is older than the kept
+    /// history; [`OtError::FutureRevision`]; [`OtError::LengthMismatch`] when
+    /// the op does not fit the text at `base_rev`; [`OtError::StaleSeq`] and
+    /// [`OtError::DuplicateForgotten`] for old sequence numbers. On error the
+    /// document is unchanged.
+    pub fn submit(
+        &mut self,
+        client: ClientId,
+        seq: u64,
+        base_rev: u64,
+        op: TextOp,
+    ) -> Result<Submitted, OtError> {
+        if let Some(seen) = self.clients.get(&client).copied() {
+            if seq == seen.seq {
+                return self.replay(client, seq, seen.rev);
+            }
+            if seq < seen.seq {
+                let found = self.history.find(client, seq);
+                return match found {
+                    Some(rev) => self.replay(client, seq, rev),
+                    None => Err(OtError::StaleSeq {
+                        client,
+                        seq,
+                        latest: seen.seq,
+                    }),
+                };
+            }
+        }
+        let op = self.rebase(base_rev, op)?;
+        self.apply_recording(&op, Some((client, seq)))?;
+        self.clients.insert(client, Seen { seq, rev: self.rev });
+        Ok(Submitted {
+            rev: self.rev,
+            op,
+            duplicate: false,
+        })
+    }
+
+    /// Applies an op that is already ordered (a mirror of a server applying
+    /// its broadcasts, or a server-side edit) and returns the new revision.
+    ///
+    /// # Errors
+    /// [`OtError::LengthMismatch`] when the op does not fit the text.
+    pub fn apply(&mut self, op: &TextOp) -> Result<u64, OtError> {
+        self.apply_recording(op, None)?;
+        Ok(self.rev)
+    }
+
+    /// The text at revision `rev`, rebuilt by undoing the kept history.
+    ///
+    /// # Errors
+    /// [`OtError::RevisionUnavailable`] outside `oldest_rev()..=rev()`.
+    pub fn text_at(&self, rev: u64) -> Result<String, OtError> {
+        self.check_kept(rev)?;
+        let mut text = self.text();
+        for r in (rev + 1..=self.rev).rev() {
+            let runs = self.history.runs(self.history.index_of(r, self.rev));
+            text = inverse_of(&runs).apply(&text)?;
+        }
+        Ok(text)
+    }
+
+    /// The BLAKE3 hash of the UTF-8 text at revision `rev`. The current
+    /// revision is hashed straight from the rope's chunks, without copying the
+    /// text; older kept revisions are rebuilt first.
+    ///
+    /// # Errors
+    /// [`OtError::RevisionUnavailable`] outside `oldest_rev()..=rev()`.
+    pub fn content_hash(&self, rev: u64) -> Result<ContentHash, OtError> {
+        if rev == self.rev {
+            let mut hasher = blake3::Hasher::new();
+            for chunk in self.rope.substrings() {
+                hasher.update(chunk.as_bytes());
+            }
+            return Ok(ContentHash::from_bytes(*hasher.finalize().as_bytes()));
+        }
+        Ok(ContentHash::of(self.text_at(rev)?.as_bytes()))
+    }
+
+    /// Bytes of heap this document holds: the rope, the history and the
+    /// client table (an estimate from capacities, not an allocator count).
+    pub fn heap_size(&self) -> usize {
+        self.rope.mem_size()
+            + self.history.bytes.capacity()
+            + self.history.entries.capacity() * size_of::<Entry>()
+            + self.clients.len() * (size_of::<(ClientId, Seen)>() + 16)
+            + self.scratch.capacity()
+    }
+
+    /// Bytes of heap held by the history alone (included in
+    /// [`heap_size`](Self::heap_size)).
+    pub fn history_heap_size(&self) -> usize {
+        self.history.bytes.capacity() + self.history.entries.capacity() * size_of::<Entry>()
+    }
+
+    fn check_kept(&self, rev: u64) -> Result<(), OtError> {
+        if rev > self.rev || rev < self.oldest_rev() {
+            return Err(OtError::RevisionUnavailable {
+                rev,
+                oldest_rev: self.oldest_rev(),
+                current_rev: self.rev,
+            });
+        }
+        Ok(())
+    }
+
+    fn replay(&self, client: ClientId, seq: u64, rev: u64) -> Result<Submitted, OtError> {
+        if rev <= self.oldest_rev() || rev > self.rev {
+            return Err(OtError::DuplicateForgotten { client, seq, rev });
+        }
+        let runs = self.history.runs(self.history.index_of(rev, self.rev));
+        Ok(Submitted {
+            rev,
+            op: op_of(&runs),
+            duplicate: true,
+        })
+    }
+
+    /// `op` made on `base_rev`, transformed to apply on the current text.
+    fn rebase(&self, base_rev: u64, op: TextOp) -> Result<TextOp, OtError> {
+        if base_rev > self.rev {
+            return Err(OtError::FutureRevision {
+                base_rev,
+                current_rev: self.rev,
+            });
+        }
+        if base_rev < self.oldest_rev() {
+            return Err(ResyncRequired {
+                base_rev,
+                oldest_rev: self.oldest_rev(),
+                current_rev: self.rev,
+            }
+            .into());
+        }
+        let count = (self.rev - base_rev) as usize;
+        if count == 0 {
+            return Ok(op);
+        }
+        let first = self.history.entries.len() - count;
+        let concurrent = (first..self.history.entries.len()).map(|i| op_of(&self.history.runs(i)));
+        let mut op = op;
+        if count <= COMPOSE_THRESHOLD {
+            for theirs in concurrent {
+                if theirs.base_len() != op.base_len() {
+                    return Err(OtError::LengthMismatch {
+                        op_len: op.base_len(),
+                        text_len: theirs.base_len(),
+                    });
+                }
+                op = TextOp::transform(&op, &theirs, Side::Left)?.0;
+            }
+        } else if let Some(theirs) = TextOp::compose_all(concurrent)? {
+            if theirs.base_len() != op.base_len() {
+                return Err(OtError::LengthMismatch {
+                    op_len: op.base_len(),
+                    text_len: theirs.base_len(),
+                });
+            }
+            op = TextOp::transform(&op, &theirs, Side::Left)?.0;
+        }
+        Ok(op)
+    }
+
+    /// Applies `op` to the rope and appends it, with the deleted text, to the
+    /// history.
+    fn apply_recording(
+        &mut self,
+        op: &TextOp,
+        from: Option<(ClientId, u64)>,
+    ) -> Result<(), OtError> {
+        let text_len = self.rope.len_chars();
+        if op.base_len() != text_len {
+            return Err(OtError::LengthMismatch {
+                op_len: op.base_len(),
+                text_len,
+            });
+        }
+        let bytes = &mut self.history.bytes;
+        let mut pos = 0;
+        for component in op.components() {
+            match component {
+                Component::Retain(n) => {
+                    write_run(bytes, TAG_RETAIN, *n, &[]);
+                    pos += n;
+                }
+                Component::Insert(s) => {
+                    write_run(bytes, TAG_INSERT, s.len(), s.as_bytes());
+                    self.rope.insert(pos, s);
+                    pos += char_len(s);
+                }
+                Component::Delete(n) => {
+                    let range = pos..pos + n;
+                    self.scratch.clear();
+                    for chunk in self.rope.slice_substrings(range.clone()) {
+                        self.scratch.push_str(chunk);
+                    }
+                    write_run(
+                        bytes,
+                        TAG_DELETE,
+                        self.scratch.len(),
+                        self.scratch.as_bytes(),
+                    );
+                    self.rope.remove(range);
+                }
+            }
+        }
+        self.rev += 1;
+        self.history.push(from, self.rev);
+        Ok(())
+    }
+}
+
+impl Utf16Index for Document {
+    fn len_chars(&self) -> usize {
+        self.rope.len_chars()
+    }
+
+    fn len_utf16(&self) -> usize {
+        self.rope.len_wchars()
+    }
+
+    fn utf16_of_char(&self, chars: usize) -> usize {
+        self.rope.chars_to_wchars(chars.min(self.rope.len_chars()))
+    }
+
+    fn char_of_utf16(&self, units: usize) -> Result<usize, OtError> {
+        let len = self.rope.len_wchars();
+        if units > len {
+            return Err(OtError::OutOfRange {
+                start: units,
+                end: units,
+                len,
+            });
+        }
+        let chars = self.rope.wchars_to_chars(units);
+        if self.rope.chars_to_wchars(chars) != units {
+            return Err(OtError::SplitSurrogate { offset: units });
+        }
+        Ok(chars)
+    }
+}
+
+const TAG_RETAIN: u8 = 0;
+const TAG_INSERT: u8 = 1;
+const TAG_DELETE: u8 = 2;
+
+/// One history run: like [`Component`], but a delete keeps its text so the
+/// history can be undone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Run {
+    Delete(String),
+    Insert(String),
+    Retain(usize),
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    /// Who submitted it (`None` for [`Document::apply`]).
+    from: Option<(ClientId, u64)>,
+    /// Absolute end offset of its bytes.
+    end: u64,
+    /// The revision it produced.
+    rev: u64,
+}
+
+/// Ops as tagged varint runs in one ring of bytes: no allocation per op.
+#[derive(Debug, Clone)]
+struct History {
+    limit: usize,
+    bytes: VecDeque<u8>,
+    entries: VecDeque<Entry>,
+    /// Absolute offset of `bytes[0]`.
+    dropped: u64,
+}
+
+impl History {
+    fn new(limit: usize) -> Self {
+        Self {
+            limit,
+            bytes: VecDeque::new(),
+            entries: VecDeque::new(),
+            dropped: 0,
+        }
+    }
+
+    fn push(&mut self, from: Option<(ClientId, u64)>, rev: u64) {
+        let end = self.dropped + self.bytes.len() as u64;
+        self.entries.push_back(Entry { from, end, rev });
+        self.trim();
+    }
+
+    fn trim(&mut self) {
+        while self.entries.len() > self.limit {
+            if let Some(entry) = self.entries.pop_front() {
+                let cut = (entry.end - self.dropped) as usize;
+                self.bytes.drain(..cut.min(self.bytes.len()));
+                self.dropped = entry.end;
+            }
+        }
+    }
+
+    /// Index of the entry that produced revision `rev` (current `now`).
+    fn index_of(&self, rev: u64, now: u64) -> usize {
+        self.entries.len() - (now - rev) as usize - 1
+    }
+
+    fn find(&self, client: ClientId, seq: u64) -> Option<u64> {
+        self.entries
+            .iter()
+            .rev()
+            .find(|e| e.from == Some((client, seq)))
+            .map(|e| e.rev)
+    }
+
+    fn byte_range(&self, index: usize) -> Range<usize> {
+        let start = match index {
+            0 => self.dropped,
+            i => self.entries[i - 1].end,
+        };
+        let end = self.entries[index].end;
+        (start - self.dropped) as usize..(end - self.dropped) as usize
+    }
+
+    fn runs(&self, index: usize) -> Vec<Run> {
+        let mut bytes = self.bytes.range(self.byte_range(index)).copied();
+        let mut runs = Vec::new();
+        while let Some(tag) = bytes.next() {
+            let n = read_varint(&mut bytes);
+            match tag {
+                TAG_RETAIN => runs.push(Run::Retain(n)),
+                _ => {
+                    let raw: Vec<u8> = bytes.by_ref().take(n).collect();
+                    let text = String::from_utf8_lossy(&raw).into_owned();
+                    runs.push(if tag == TAG_INSERT {
+                        Run::Insert(text)
+                    } else {
+                        Run::Delete(text)
+                    });
+                }
+            }
+        }
+        runs
+    }
+}
+
+fn write_run(bytes: &mut VecDeque<u8>, tag: u8, mut n: usize, payload: &[u8]) {
+    bytes.push_back(tag);
+    loop {
+        let low = (n & 0x7f) as u8;
+        n >>= 7;
+        if n == 0 {
+            bytes.push_back(low);
+            break;
+        }
+        bytes.push_back(low | 0x80);
+    }
+    bytes.extend(payload);
+}
+
+fn read_varint(bytes: &mut impl Iterator<Item = u8>) -> usize {
+    let mut n = 0usize;
+    let mut shift = 0;
+    for byte in bytes.by_ref() {
+        if shift < usize::BITS {
+            n |= usize::from(byte & 0x7f) << shift;
+        }
+        shift += 7;
+        if byte & 0x80 == 0 {
+            break;
+        }
+    }
+    n
+}
+
+fn op_of(runs: &[Run]) -> TextOp {
+    let mut op = TextOp::new();
+    for run in runs {
+        match run {
+            Run::Retain(n) => op.retain(*n),
+            Run::Insert(s) => op.insert(s),
+            Run::Delete(s) => op.delete(char_len(s)),
+        };
+    }
+    op
+}
+
+fn inverse_of(runs: &[Run]) -> TextOp {
+    let mut op = TextOp::new();
+    for run in runs {
+        match run {
+            Run::Retain(n) => op.retain(*n),
+            Run::Insert(s) => op.delete(char_len(s)),
+            Run::Delete(s) => op.insert(s),
+        };
+    }
+    op
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn splice(doc: &Document, pos: usize, del: usize, ins: &str) -> TextOp {
+        TextOp::from_splice(doc.len_chars(), pos, del, ins).unwrap()
+    }
+
+    #[test]
+    fn concurrent_submits_converge_and_retries_are_safe() {
+        let mut doc = Document::from_text("abc");
+        let a = doc.submit(1, 1, 0, splice(&doc, 0, 1, "X")).unwrap();
+        let b = doc
+            .submit(2, 7, 0, TextOp::from_splice(3, 3, 0, "!").unwrap())
+            .unwrap();
+        assert_eq!(doc.text(), "Xbc!");
+        assert_eq!((a.rev, b.rev, doc.rev()), (1, 2, 2));
+        let again = doc.submit(2, 7, 0, TextOp::identity(3)).unwrap();
+        assert_eq!(
+            again,
+            Submitted {
+                rev: 2,
+                op: b.op.clone(),
+                duplicate: true
+            }
+        );
+        let older = doc.submit(1, 1, 0, TextOp::identity(3)).unwrap();
+        assert_eq!(older.rev, 1);
+        assert_eq!(doc.last_seq(2), Some(7));
+        assert_eq!(doc.text(), "Xbc!");
+    }
+
+    #[test]
+    fn errors_change_nothing() {
+        let mut doc = Document::from_text("abc").with_history_limit(2);
+        for seq in 1..=3 {
+            let op = splice(&doc, 0, 0, "x");
+            doc.submit(1, seq, doc.rev(), op).unwrap();
+        }
+        let before = (doc.text(), doc.rev());
+        let err = doc.submit(2, 1, 0, TextOp::identity(3)).unwrap_err();
+        assert_eq!(
+            err,
+            OtError::ResyncRequired(ResyncRequired {
+                base_rev: 0,
+                oldest_rev: 1,
+                current_rev: 3
+            })
+        );
+        assert_eq!(
+            doc.submit(2, 1, 9, TextOp::identity(6)).unwrap_err().code(),
+            "ot.future_revision"
+        );
+        assert_eq!(
+            doc.submit(2, 1, 3, TextOp::identity(2)).unwrap_err().code(),
+            "ot.length_mismatch"
+        );
+        assert_eq!(
+            doc.submit(2, 1, 2, TextOp::identity(2)).unwrap_err().code(),
+            "ot.length_mismatch"
+        );
+        assert_eq!(
+            doc.submit(1, 1, 3, TextOp::identity(6)).unwrap_err().code(),
+            "ot.stale_seq"
+        );
+        assert_eq!(
+            doc.apply(&TextOp::identity(1)).unwrap_err().code(),
+            "ot.length_mismatch"
+        );
+        assert_eq!((doc.text(), doc.rev()), before);
+    }
+
+    #[test]
+    fn forgotten_duplicate_is_typed() {
+        let mut doc = Document::new().with_history_limit(1);
+        doc.submit(1, 1, 0, TextOp::from_splice(0, 0, 0, "a").unwrap())
+            .unwrap();
+        doc.submit(2, 1, 1, TextOp::from_splice(1, 1, 0, "b").unwrap())
+            .unwrap();
+        let err = doc.submit(1, 1, 0, TextOp::identity(0)).unwrap_err();
+        assert_eq!(
+            err,
+            OtError::DuplicateForgotten {
+                client: 1,
+                seq: 1,
+                rev: 1
+            }
+        );
+    }
+
+    #[test]
+    fn old_revisions_and_hashes() {
+        let mut doc = Document::from_text("a\r\nb");
+        doc.apply(&splice(&doc, 1, 2, "😀")).unwrap();
+        doc.apply(&splice(&doc, 0, 0, "x")).unwrap();
+        assert_eq!(doc.text_at(0).unwrap(), "a\r\nb");
+        assert_eq!(doc.text_at(1).unwrap(), "a😀b");
+        assert_eq!(
+            doc.content_hash(2).unwrap(),
+            ContentHash::of("xa😀b".as_bytes())
+        );
+        assert_eq!(doc.content_hash(0).unwrap(), ContentHash::of(b"a\r\nb"));
+        assert_eq!(
+            doc.text_at(3).unwrap_err().code(),
+            "ot.revision_unavailable"
+        );
+    }
+
+    #[test]
+    fn long_offline_branch_is_composed() {
+        let mut doc = Document::from_text("0123456789");
+        for seq in 0..50 {
+            let op = splice(&doc, 5, 0, "a");
+            doc.submit(1, seq, doc.rev(), op).unwrap();
+        }
+        let out = doc
+            .submit(2, 1, 0, TextOp::from_splice(10, 10, 0, "END").unwrap())
+            .unwrap();
+        assert_eq!(out.rev, 51);
+        assert!(doc.text().ends_with("56789END"));
+    }
+
+    #[test]
+    fn utf16_index_uses_the_rope() {
+        let doc = Document::from_text("a😀b");
+        assert_eq!(doc.len_utf16(), 4);
+        assert_eq!(doc.utf16_of_char(2), 3);
+        assert_eq!(doc.char_of_utf16(3).unwrap(), 2);
+        assert_eq!(
+            doc.char_of_utf16(2).unwrap_err().code(),
+            "ot.split_surrogate"
+        );
+        assert_eq!(doc.char_of_utf16(5).unwrap_err().code(), "ot.out_of_range");
+        let op =
+            TextOp::from_utf16_changes(&doc, &[crate::ot::Utf16Change::new(3, 1, "c")]).unwrap();
+        assert_eq!(op.apply("a😀b").unwrap(), "a😀c");
+    }
+}

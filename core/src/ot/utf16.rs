@@ -1,0 +1,304 @@
+//! Editor changes with UTF-16 offsets (Monaco, CodeMirror, any JS editor).
+//!
+//! JavaScript strings count UTF-16 code units, [`TextOp`] counts Unicode
+//! scalar values. The conversions go through a [`Utf16Index`], which a
+//! [`Document`](super::Document) answers in `O(log n)` from metrics kept in
+//! its rope, so a keystroke never scans the whole text. `str` answers too, by
+//! scanning (fine for tests and small texts).
+//!
+//! ```
+//! use velocity_sync::{TextOp, Utf16Change};
+//! # fn main() -> Result<(), velocity_sync::OtError> {
+//! let text = "😀a\r\nb";
+//! // Monaco: replace "a" (UTF-16 offset 2, length 1) with "x".
+//! let op = TextOp::from_utf16_changes(text, &[Utf16Change::new(2, 1, "x")])?;
+//! assert_eq!(op.apply(text)?, "😀x\r\nb");
+//! assert_eq!(op.to_utf16_changes(text)?, vec![Utf16Change::new(2, 1, "x")]);
+//! // Offset 1 is inside the emoji's surrogate pair.
+//! let err = TextOp::from_utf16_changes(text, &[Utf16Change::new(1, 0, "x")]).unwrap_err();
+//! assert_eq!(err.code(), "ot.split_surrogate");
+//! # Ok(())
+//! # }
+//! ```
+
+use super::error::OtError;
+use super::op::{Component, TextOp, char_len};
+
+/// A text that maps between character offsets and UTF-16 offsets.
+pub trait Utf16Index {
+    /// Length in Unicode scalar values.
+    fn len_chars(&self) -> usize;
+
+    /// Length in UTF-16 code units.
+    fn len_utf16(&self) -> usize;
+
+    /// The UTF-16 offset of character offset `chars` (clamped to the end).
+    fn utf16_of_char(&self, chars: usize) -> usize;
+
+    /// The character offset of UTF-16 offset `units`.
+    ///
+    /// # Errors
+    /// [`OtError::OutOfRange`] past the end, [`OtError::SplitSurrogate`]
+    /// inside a surrogate pair.
+    fn char_of_utf16(&self, units: usize) -> Result<usize, OtError>;
+}
+
+impl Utf16Index for str {
+    fn len_chars(&self) -> usize {
+        char_len(self)
+    }
+
+    fn len_utf16(&self) -> usize {
+        self.chars().map(char::len_utf16).sum()
+    }
+
+    fn utf16_of_char(&self, chars: usize) -> usize {
+        self.chars().take(chars).map(char::len_utf16).sum()
+    }
+
+    fn char_of_utf16(&self, units: usize) -> Result<usize, OtError> {
+        let mut seen = 0;
+        for (i, c) in self.chars().enumerate() {
+            if seen == units {
+                return Ok(i);
+            }
+            seen += c.len_utf16();
+            if seen > units {
+                return Err(OtError::SplitSurrogate { offset: units });
+            }
+        }
+        if seen == units {
+            Ok(char_len(self))
+        } else {
+            Err(OtError::OutOfRange {
+                start: units,
+                end: units,
+                len: seen,
+            })
+        }
+    }
+}
+
+/// One editor change: replace `deleted` UTF-16 units at UTF-16 `offset`
+/// with `text` (Monaco's `rangeOffset`, `rangeLength`, `text`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct Utf16Change {
+    /// Start, in UTF-16 code units of the text before the change list.
+    pub offset: usize,
+    /// Number of UTF-16 code units replaced.
+    pub deleted: usize,
+    /// The inserted text.
+    pub text: String,
+}
+
+impl Utf16Change {
+    /// A change from its parts.
+    pub fn new(offset: usize, deleted: usize, text: &str) -> Self {
+        Self {
+            offset,
+            deleted,
+            text: text.to_owned(),
+        }
+    }
+
+    /// A change whose inserted text arrives as UTF-16 code units, as a JS
+    /// string does (JS strings may hold lone surrogates; Rust strings may not).
+    ///
+    /// # Errors
+    /// [`OtError::LoneSurrogate`] for a surrogate without its partner.
+    pub fn from_units(offset: usize, deleted: usize, units: &[u16]) -> Result<Self, OtError> {
+        let mut text = String::with_capacity(units.len());
+        let mut index = 0;
+        for decoded in char::decode_utf16(units.iter().copied()) {
+            match decoded {
+                Ok(c) => {
+                    text.push(c);
+                    index += c.len_utf16();
+                }
+                Err(e) => {
+                    return Err(OtError::LoneSurrogate {
+                        index,
+                        unit: e.unpaired_surrogate(),
+                    });
+                }
+            }
+        }
+        Ok(Self {
+            offset,
+            deleted,
+            text,
+        })
+    }
+}
+
+impl TextOp {
+    /// The op for a list of editor changes whose offsets all refer to `base`
+    /// (Monaco's `IModelContentChangedEvent.changes`, in any order; they must
+    /// not overlap).
+    ///
+    /// # Errors
+    /// [`OtError::SplitSurrogate`], [`OtError::OutOfRange`] or
+    /// [`OtError::OverlappingChanges`].
+    pub fn from_utf16_changes<T: Utf16Index + ?Sized>(
+        base: &T,
+        changes: &[Utf16Change],
+    ) -> Result<Self, OtError> {
+        let mut order: Vec<&Utf16Change> = changes.iter().collect();
+        order.sort_by_key(|c| c.offset);
+        let len_utf16 = base.len_utf16();
+        let mut op = Self::new();
+        let (mut at_units, mut at_chars) = (0usize, 0usize);
+        for change in order {
+            if change.offset < at_units {
+                return Err(OtError::OverlappingChanges {
+                    offset: change.offset,
+                });
+            }
+            let end = change
+                .offset
+                .checked_add(change.deleted)
+                .filter(|e| *e <= len_utf16);
+            let Some(end) = end else {
+                return Err(OtError::OutOfRange {
+                    start: change.offset,
+                    end: change.offset.saturating_add(change.deleted),
+                    len: len_utf16,
+                });
+            };
+            let start_chars = base.char_of_utf16(change.offset)?;
+            let end_chars = base.char_of_utf16(end)?;
+            op.retain(start_chars - at_chars)
+                .insert(&change.text)
+                .delete(end_chars - start_chars);
+            (at_units, at_chars) = (end, end_chars);
+        }
+        op.retain(base.len_chars() - at_chars);
+        Ok(op)
+    }
+
+    /// This op as editor changes with UTF-16 offsets into `base`, last change
+    /// first, so applying them in order never shifts a later one.
+    ///
+    /// # Errors
+    /// [`OtError::LengthMismatch`] when `base` has the wrong length.
+    pub fn to_utf16_changes<T: Utf16Index + ?Sized>(
+        &self,
+        base: &T,
+    ) -> Result<Vec<Utf16Change>, OtError> {
+        let text_len = base.len_chars();
+        if text_len != self.base_len() {
+            return Err(OtError::LengthMismatch {
+                op_len: self.base_len(),
+                text_len,
+            });
+        }
+        let mut changes: Vec<Utf16Change> = Vec::new();
+        let mut pos = 0;
+        let mut open: Option<(usize, usize, String)> = None; // (start char, deleted chars, text)
+        for component in self.components() {
+            match component {
+                Component::Retain(n) => {
+                    if let Some((start, deleted, text)) = open.take() {
+                        changes.push(to_change(base, start, deleted, text));
+                    }
+                    pos += n;
+                }
+                Component::Insert(s) => {
+                    open.get_or_insert_with(|| (pos, 0, String::new()))
+                        .2
+                        .push_str(s);
+                }
+                Component::Delete(n) => {
+                    open.get_or_insert_with(|| (pos, 0, String::new())).1 += n;
+                    pos += n;
+                }
+            }
+        }
+        if let Some((start, deleted, text)) = open.take() {
+            changes.push(to_change(base, start, deleted, text));
+        }
+        changes.reverse();
+        Ok(changes)
+    }
+}
+
+fn to_change<T: Utf16Index + ?Sized>(
+    base: &T,
+    start: usize,
+    deleted: usize,
+    text: String,
+) -> Utf16Change {
+    let offset = base.utf16_of_char(start);
+    let end = base.utf16_of_char(start + deleted);
+    Utf16Change {
+        offset,
+        deleted: end - offset,
+        text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn str_index_maps_both_ways() {
+        let text = "a😀\r\nb";
+        assert_eq!(text.len_chars(), 5);
+        assert_eq!(text.len_utf16(), 6);
+        assert_eq!(text.utf16_of_char(2), 3);
+        assert_eq!(text.char_of_utf16(3).unwrap(), 2);
+        assert_eq!(text.char_of_utf16(6).unwrap(), 5);
+        assert_eq!(
+            text.char_of_utf16(2).unwrap_err(),
+            OtError::SplitSurrogate { offset: 2 }
+        );
+        assert_eq!(
+            text.char_of_utf16(7).unwrap_err(),
+            OtError::OutOfRange {
+                start: 7,
+                end: 7,
+                len: 6
+            }
+        );
+    }
+
+    #[test]
+    fn lone_surrogates_are_rejected() {
+        let err = Utf16Change::from_units(0, 0, &[0x61, 0xD83D]).unwrap_err();
+        assert_eq!(
+            err,
+            OtError::LoneSurrogate {
+                index: 1,
+                unit: 0xD83D
+            }
+        );
+        let ok = Utf16Change::from_units(0, 0, &[0xD83D, 0xDE00]).unwrap();
+        assert_eq!(ok.text, "😀");
+    }
+
+    #[test]
+    fn changes_convert_both_ways() {
+        let text = "ab😀cd";
+        let changes = vec![Utf16Change::new(5, 1, "X"), Utf16Change::new(0, 1, "")];
+        let op = TextOp::from_utf16_changes(text, &changes).unwrap();
+        assert_eq!(op.apply(text).unwrap(), "b😀cX");
+        assert_eq!(op.to_utf16_changes(text).unwrap(), changes);
+        let overlap = [Utf16Change::new(0, 2, ""), Utf16Change::new(1, 1, "")];
+        assert_eq!(
+            TextOp::from_utf16_changes(text, &overlap)
+                .unwrap_err()
+                .code(),
+            "ot.overlapping_changes"
+        );
+        let past = [Utf16Change::new(6, 2, "")];
+        assert_eq!(
+            TextOp::from_utf16_changes(text, &past).unwrap_err().code(),
+            "ot.out_of_range"
+        );
+        assert_eq!(
+            op.to_utf16_changes("x").unwrap_err().code(),
+            "ot.length_mismatch"
+        );
+    }
+}
