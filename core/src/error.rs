@@ -12,6 +12,7 @@ use crate::hydrate::HydrateError;
 use crate::manifest::ManifestError;
 use crate::ot::OtError;
 use crate::path::PathError;
+use crate::protocol::ProtocolError;
 use crate::rows::RowError;
 use crate::store::StoreError;
 
@@ -40,6 +41,9 @@ pub enum Error {
     /// A path was rejected.
     #[error(transparent)]
     Path(#[from] PathError),
+    /// A message was refused before it reached the project.
+    #[error(transparent)]
+    Protocol(#[from] ProtocolError),
     /// A `project_files` row could not be decoded or encoded.
     #[error(transparent)]
     Row(#[from] RowError),
@@ -59,6 +63,7 @@ impl Error {
             Self::Manifest(e) => e.code(),
             Self::Ot(e) => e.code(),
             Self::Path(e) => e.code(),
+            Self::Protocol(e) => e.code(),
             Self::Row(e) => e.code(),
             Self::Store(e) => e.code(),
         }

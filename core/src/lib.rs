@@ -31,6 +31,7 @@ pub mod hydrate;
 pub mod manifest;
 pub mod ot;
 pub mod path;
+pub mod protocol;
 pub mod rows;
 pub mod store;
 
