@@ -24,6 +24,7 @@
 #![forbid(unsafe_code)]
 
 pub mod changeset;
+pub mod client;
 pub mod entry;
 pub mod error;
 pub mod hash;
@@ -33,9 +34,11 @@ pub mod ot;
 pub mod path;
 pub mod protocol;
 pub mod rows;
+pub mod server;
 pub mod store;
 
 pub use changeset::{Changeset, ChangesetError, Content, DeltaOp, Payload};
+pub use client::{ClientError, ClientEvent, ProjectClient};
 pub use entry::{EntryError, FileEntry, FileId, FileKind};
 pub use error::{Error, Result};
 pub use hash::{ContentHash, HashError, Sha256Digest, hash_both};
@@ -48,6 +51,7 @@ pub use path::{FilePath, PathError, PortableKey};
 pub use rows::{
     DecodedRow, MismatchPolicy, RowContext, RowError, RowIssue, RowShape, decode_row, encode_row,
 };
+pub use server::{ProjectServer, Recipient, Role, ServerConfig, SyncError};
 pub use store::{Blob, BlobStore, MemoryBlobStore, StoreError};
 
 /// The README's examples, compiled and run as doc tests.

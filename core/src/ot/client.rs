@@ -87,6 +87,20 @@ impl Client {
         }
     }
 
+    /// Starts sequence numbers at `seq` (at least 1): a participant that
+    /// recreates its client for a file must keep numbering where it left
+    /// off, or the server takes new edits for retries of old ones.
+    #[must_use]
+    pub fn with_next_seq(mut self, seq: u64) -> Self {
+        self.next_seq = seq.max(1);
+        self
+    }
+
+    /// The sequence number the next submission will carry.
+    pub fn next_seq(&self) -> u64 {
+        self.next_seq
+    }
+
     /// This client's id.
     pub fn id(&self) -> ClientId {
         self.id
@@ -104,6 +118,17 @@ impl Client {
             (Some(_), true) => ClientState::AwaitingAck,
             (Some(_), false) => ClientState::AwaitingWithBuffer,
         }
+    }
+
+    /// The op sent and awaiting its ack, with its sequence number, as
+    /// transformed against every remote op received since.
+    pub fn pending(&self) -> Option<(u64, &TextOp)> {
+        self.pending.as_ref().map(|(seq, op)| (*seq, op))
+    }
+
+    /// Local edits made while awaiting an ack, not sent yet.
+    pub fn buffered(&self) -> &[TextOp] {
+        &self.buffer
     }
 
     /// Records an edit the user made (already applied to the local text).

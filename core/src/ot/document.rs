@@ -257,6 +257,33 @@ impl Document {
         self.history.bytes.capacity() + self.history.entries.capacity() * size_of::<Entry>()
     }
 
+    /// The ops applied after revision `rev`, oldest first.
+    ///
+    /// # Errors
+    /// [`OtError::RevisionUnavailable`] outside `oldest_rev()..=rev()`.
+    pub fn ops_since(&self, rev: u64) -> Result<Vec<TextOp>, OtError> {
+        self.check_kept(rev)?;
+        let count = (self.rev - rev) as usize;
+        let first = self.history.entries.len() - count;
+        Ok((first..self.history.entries.len())
+            .map(|i| op_of(&self.history.runs(i)))
+            .collect())
+    }
+
+    /// Moves a position (a cursor, in Unicode scalar values) given at
+    /// revision `rev` through every op applied since, so it points at the
+    /// same place in the current text. Inserts at the position push it right.
+    ///
+    /// # Errors
+    /// [`OtError::RevisionUnavailable`] outside `oldest_rev()..=rev()`.
+    pub fn transform_position_since(&self, rev: u64, pos: u64) -> Result<u64, OtError> {
+        let mut pos = usize::try_from(pos).unwrap_or(usize::MAX);
+        for op in self.ops_since(rev)? {
+            pos = op.transform_position(pos.min(op.base_len()), super::op::Bias::After);
+        }
+        Ok(pos as u64)
+    }
+
     fn check_kept(&self, rev: u64) -> Result<(), OtError> {
         if rev > self.rev || rev < self.oldest_rev() {
             return Err(OtError::RevisionUnavailable {

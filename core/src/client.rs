@@ -1,0 +1,1056 @@
+//! [`ProjectClient`]: a participant's side of the protocol, for the editor
+//! and the container agent alike.
+//!
+//! It holds the manifest the server confirmed, the content store, and for
+//! every text file being edited an OT [`Client`] with the local and the
+//! confirmed text. Local changes become messages ([`poll_outbound`]); server
+//! messages are applied in event order ([`handle`]), duplicates are ignored,
+//! and a gap (an event it cannot place) makes it ask for a catch-up itself.
+//! What it applied comes out as [`ClientEvent`]s ([`poll_event`]) that a UI
+//! or a disk writer consumes, so an agent writes only what changed.
+//!
+//! [`poll_outbound`]: ProjectClient::poll_outbound
+//! [`handle`]: ProjectClient::handle
+//! [`poll_event`]: ProjectClient::poll_event
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+use crate::entry::{FileEntry, FileId, FileKind};
+use crate::hash::ContentHash;
+use crate::hydrate::{Hydrator, Progress};
+use crate::manifest::{Change, Manifest, ManifestId};
+use crate::ot::{Client, ClientId, Side, TextOp};
+use crate::path::FilePath;
+use crate::protocol::{
+    Ack, Bytes, CatchUp, ClientMessage, CreateRequest, Cursor, DeleteRequest, Edit, Event,
+    EventChange, Hello, PresenceEvent, PresenceRequest, RenameRequest, Rung, ServerMessage,
+    UpdateRequest,
+};
+use crate::store::{BlobStore, MemoryBlobStore};
+
+/// What a [`ProjectClient`] applied, for the UI or the disk writer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientEvent {
+    /// A file appeared (read its content with [`ProjectClient::content`]).
+    Created {
+        /// Its entry.
+        entry: FileEntry,
+    },
+    /// A text file changed by this op (in Unicode scalar values), applied to
+    /// the local text.
+    Edited {
+        /// The file.
+        id: FileId,
+        /// Where it is.
+        path: FilePath,
+        /// The op.
+        op: TextOp,
+    },
+    /// A file's whole content was replaced.
+    Replaced {
+        /// Its new entry.
+        entry: FileEntry,
+    },
+    /// A file moved.
+    Renamed {
+        /// Its entry before.
+        old: FileEntry,
+        /// Its entry after.
+        new: FileEntry,
+    },
+    /// A file is gone.
+    Removed {
+        /// Its last entry.
+        entry: FileEntry,
+    },
+    /// Hydration made progress.
+    Hydrating {
+        /// Files and bytes done of total.
+        progress: Progress,
+    },
+    /// The client holds the server's state up to this event.
+    Synced {
+        /// The event number.
+        n: u64,
+    },
+    /// The server refused a request of this client.
+    Rejected {
+        /// The stable code.
+        code: String,
+        /// The server's message.
+        message: String,
+        /// The file concerned, if any.
+        id: Option<FileId>,
+    },
+    /// Another participant's cursor moved (positions at this client's text).
+    Presence {
+        /// Whose.
+        client: ClientId,
+        /// The file.
+        id: FileId,
+        /// The cursor, or none when it left the file.
+        cursor: Option<Cursor>,
+    },
+}
+
+/// Why a local change could not be made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClientError {
+    /// The file is not (or no longer) in the project.
+    #[error("file {id} is not in the project")]
+    UnknownFile {
+        /// The id.
+        id: FileId,
+    },
+    /// An op for a file that is not text.
+    #[error("file {id} is not text")]
+    NotText {
+        /// The id.
+        id: FileId,
+    },
+    /// The op does not fit the local text.
+    #[error(transparent)]
+    Ot(#[from] crate::ot::OtError),
+}
+
+impl ClientError {
+    /// The stable code of this error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::UnknownFile { .. } => "client.unknown_file",
+            Self::NotText { .. } => "client.not_text",
+            Self::Ot(inner) => inner.code(),
+        }
+    }
+}
+
+/// One text file's live state.
+#[derive(Debug, Clone)]
+struct TextState {
+    ot: Client,
+    /// What the user sees: confirmed text plus unconfirmed local edits.
+    text: String,
+    /// What the server has confirmed.
+    confirmed: String,
+}
+
+/// Something to apply at a place in the event order.
+#[derive(Debug, Clone)]
+enum Ordered {
+    Event(Event),
+    TextAck { id: FileId, rev: u64 },
+}
+
+/// A snapshot being received in hydration batches.
+#[derive(Debug)]
+struct Incoming {
+    manifest: ManifestId,
+    version: u64,
+    parent: Option<ManifestId>,
+    n: u64,
+    applied: Vec<(FileId, u64)>,
+    batches: u32,
+    received: u32,
+    entries: Vec<FileEntry>,
+    hydrator: Hydrator,
+}
+
+/// A participant's project state. See the [module docs](self).
+#[derive(Debug)]
+pub struct ProjectClient {
+    id: ClientId,
+    manifest: Manifest,
+    store: MemoryBlobStore,
+    texts: HashMap<FileId, TextState>,
+    /// Next text sequence number per file, kept when a file's live state is
+    /// dropped so numbering never restarts.
+    text_seqs: HashMap<FileId, u64>,
+    n: u64,
+    /// Whether the client has ever been caught up (it has a manifest).
+    synced: bool,
+    catching_up: bool,
+    waiting: BTreeMap<u64, Ordered>,
+    seq: u64,
+    pending_tree: BTreeMap<u64, ClientMessage>,
+    incoming: Option<Incoming>,
+    outbox: VecDeque<ClientMessage>,
+    events: VecDeque<ClientEvent>,
+}
+
+impl ProjectClient {
+    /// A client with nothing yet. Call [`connect`](Self::connect) when the
+    /// connection opens.
+    pub fn new(id: ClientId) -> Self {
+        Self {
+            id,
+            manifest: Manifest::new(),
+            store: MemoryBlobStore::default(),
+            texts: HashMap::new(),
+            text_seqs: HashMap::new(),
+            n: 0,
+            synced: false,
+            catching_up: false,
+            waiting: BTreeMap::new(),
+            seq: 0,
+            pending_tree: BTreeMap::new(),
+            incoming: None,
+            outbox: VecDeque::new(),
+            events: VecDeque::new(),
+        }
+    }
+
+    /// This client's id.
+    pub fn id(&self) -> ClientId {
+        self.id
+    }
+
+    /// The manifest as the server confirmed it (text files as of their last
+    /// checkpoint).
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    /// The last event applied.
+    pub fn event_number(&self) -> u64 {
+        self.n
+    }
+
+    /// Whether the client holds the server's state (no catch-up under way).
+    pub fn is_synced(&self) -> bool {
+        self.synced && !self.catching_up && self.incoming.is_none()
+    }
+
+    /// Whether every local change has been confirmed by the server.
+    pub fn is_idle(&self) -> bool {
+        self.pending_tree.is_empty() && self.texts.values().all(|t| t.ot.pending().is_none())
+    }
+
+    /// Text files with edits the server has not confirmed yet.
+    pub fn unconfirmed_files(&self) -> Vec<FileId> {
+        let mut ids: Vec<FileId> = self
+            .texts
+            .iter()
+            .filter(|(_, state)| state.ot.pending().is_some())
+            .map(|(id, _)| *id)
+            .collect();
+        ids.sort();
+        ids
+    }
+
+    /// Tree requests (create, delete, rename, binary replace) not confirmed yet.
+    pub fn unconfirmed_requests(&self) -> Vec<&ClientMessage> {
+        self.pending_tree.values().collect()
+    }
+
+    /// The file's current content (local text for text files).
+    pub fn content(&self, id: &FileId) -> Option<Vec<u8>> {
+        if let Some(state) = self.texts.get(id) {
+            return Some(state.text.clone().into_bytes());
+        }
+        let entry = self.manifest.get_by_id(id)?;
+        if !entry.kind.has_content() {
+            return Some(Vec::new());
+        }
+        self.store.get(&entry.hash).map(|blob| blob.to_vec())
+    }
+
+    /// The file's current text, for text files.
+    pub fn text(&mut self, id: &FileId) -> Option<&str> {
+        self.text_state(*id).ok().map(|state| state.text.as_str())
+    }
+
+    /// The next message to send.
+    #[must_use]
+    pub fn poll_outbound(&mut self) -> Option<ClientMessage> {
+        self.outbox.pop_front()
+    }
+
+    /// The next thing this client applied.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<ClientEvent> {
+        self.events.pop_front()
+    }
+
+    /// Call when a connection opens: says `sync:hello`. Unconfirmed local
+    /// changes are sent again once the catch-up has been applied.
+    pub fn connect(&mut self) {
+        self.catching_up = true;
+        self.waiting.clear();
+        self.incoming = None;
+        self.send_hello();
+    }
+
+    fn send_hello(&mut self) {
+        let known = self.synced;
+        self.outbox.push_back(ClientMessage::Hello(Hello {
+            client: self.id,
+            n: known.then_some(self.n),
+            manifest: known.then(|| self.manifest.id()),
+            have: Vec::new(),
+        }));
+    }
+
+    fn text_state(&mut self, id: FileId) -> Result<&mut TextState, ClientError> {
+        if !self.texts.contains_key(&id) {
+            let entry = self
+                .manifest
+                .get_by_id(&id)
+                .ok_or(ClientError::UnknownFile { id })?;
+            if entry.kind != FileKind::Text {
+                return Err(ClientError::NotText { id });
+            }
+            let blob = self
+                .store
+                .get(&entry.hash)
+                .ok_or(ClientError::UnknownFile { id })?;
+            let text = String::from_utf8_lossy(&blob).into_owned();
+            let ot = self.new_ot(id, entry.revision);
+            self.texts.insert(
+                id,
+                TextState {
+                    ot,
+                    confirmed: text.clone(),
+                    text,
+                },
+            );
+        }
+        self.texts
+            .get_mut(&id)
+            .ok_or(ClientError::UnknownFile { id })
+    }
+
+    /// An OT client for `id` at `rev` that continues this participant's
+    /// sequence numbers for the file.
+    fn new_ot(&self, id: FileId, rev: u64) -> Client {
+        let next = self.text_seqs.get(&id).copied().unwrap_or(1);
+        Client::new(self.id, rev).with_next_seq(next)
+    }
+
+    /// Drops a file's live state, remembering where its numbering stands.
+    fn forget_text(&mut self, id: &FileId) -> Option<TextState> {
+        let state = self.texts.remove(id)?;
+        let next = self.text_seqs.entry(*id).or_insert(1);
+        *next = (*next).max(state.ot.next_seq());
+        Some(state)
+    }
+
+    // ------------------------------------------------------------ local changes
+
+    /// Applies a local edit of a text file (already applied in the editor)
+    /// and queues it for the server.
+    ///
+    /// # Errors
+    /// [`ClientError`] when the file is unknown or not text, or the op does
+    /// not fit the local text; nothing changes then.
+    pub fn edit(&mut self, id: FileId, op: TextOp) -> Result<(), ClientError> {
+        let state = self.text_state(id)?;
+        let text = op.apply(&state.text)?;
+        let submission = state.ot.local_edit(op)?;
+        state.text = text;
+        if let Some(submission) = submission {
+            self.outbox.push_back(ClientMessage::Update(UpdateRequest {
+                id,
+                seq: submission.seq,
+                base: submission.base_rev,
+                edit: Edit::Op(submission.op),
+            }));
+        }
+        Ok(())
+    }
+
+    /// Replaces a file's whole content: for text, the difference becomes an
+    /// edit; binary content is sent whole.
+    ///
+    /// # Errors
+    /// [`ClientError::UnknownFile`].
+    pub fn replace(&mut self, id: FileId, content: Vec<u8>) -> Result<(), ClientError> {
+        let entry = self.manifest.get_by_id(&id);
+        let is_text = self.texts.contains_key(&id)
+            || entry.as_ref().is_some_and(|e| e.kind == FileKind::Text);
+        if is_text && FileKind::classify(&content) == FileKind::Text {
+            let state = self.text_state(id)?;
+            let new = String::from_utf8_lossy(&content);
+            let op = TextOp::diff(&state.text, &new);
+            if op.is_noop() {
+                return Ok(());
+            }
+            return self.edit(id, op);
+        }
+        let entry = entry.ok_or(ClientError::UnknownFile { id })?;
+        let seq = self.next_seq();
+        let message = ClientMessage::Update(UpdateRequest {
+            id,
+            seq,
+            base: entry.revision,
+            edit: Edit::Content(Bytes::new(content)),
+        });
+        self.request(seq, message);
+        Ok(())
+    }
+
+    /// Creates a file (or, with `content` `None`, an empty directory) and
+    /// returns its new id, derived from this client's id and sequence number
+    /// (callers that mint their own UUIDs use [`create_with_id`](Self::create_with_id)).
+    pub fn create(&mut self, path: FilePath, content: Option<Vec<u8>>) -> FileId {
+        let seq = self.seq + 1;
+        let hash = ContentHash::derive(
+            "velocity-sync 2026-11 client file id",
+            format!("{}\0{seq}", self.id).as_bytes(),
+        );
+        let mut bytes = [0u8; 16];
+        bytes.copy_from_slice(&hash.as_bytes()[..16]);
+        bytes[6] = (bytes[6] & 0x0f) | 0x80;
+        bytes[8] = (bytes[8] & 0x3f) | 0x80;
+        let id = FileId::from_bytes(bytes);
+        self.create_with_id(id, path, content);
+        id
+    }
+
+    /// Creates a file with a caller-chosen id.
+    pub fn create_with_id(&mut self, id: FileId, path: FilePath, content: Option<Vec<u8>>) {
+        let seq = self.next_seq();
+        if let Some(bytes) = &content {
+            if FileKind::classify(bytes) == FileKind::Text {
+                let text = String::from_utf8_lossy(bytes).into_owned();
+                let ot = self.new_ot(id, 0);
+                self.texts.insert(
+                    id,
+                    TextState {
+                        ot,
+                        confirmed: text.clone(),
+                        text,
+                    },
+                );
+            }
+        }
+        let message = ClientMessage::Create(CreateRequest {
+            id,
+            path,
+            seq,
+            directory: content.is_none(),
+            executable: false,
+            content: content.map(Bytes::new),
+        });
+        self.request(seq, message);
+    }
+
+    /// Deletes a file.
+    pub fn delete(&mut self, id: FileId) {
+        let seq = self.next_seq();
+        self.request(seq, ClientMessage::Delete(DeleteRequest { id, seq }));
+    }
+
+    /// Moves a file.
+    pub fn rename(&mut self, id: FileId, to: FilePath) {
+        let seq = self.next_seq();
+        self.request(
+            seq,
+            ClientMessage::Rename(RenameRequest {
+                id: Some(id),
+                directory: None,
+                to,
+                seq,
+            }),
+        );
+    }
+
+    /// Moves a directory and everything below it.
+    pub fn rename_directory(&mut self, from: FilePath, to: FilePath) {
+        let seq = self.next_seq();
+        self.request(
+            seq,
+            ClientMessage::Rename(RenameRequest {
+                id: None,
+                directory: Some(from),
+                to,
+                seq,
+            }),
+        );
+    }
+
+    /// Shares this user's cursor in a text file.
+    ///
+    /// # Errors
+    /// [`ClientError::UnknownFile`] or [`ClientError::NotText`].
+    pub fn set_cursor(&mut self, id: FileId, cursor: Option<Cursor>) -> Result<(), ClientError> {
+        // Positions are sent with the last revision this client confirmed;
+        // the server moves them through every op ordered since.
+        let rev = self.text_state(id)?.ot.rev();
+        self.outbox
+            .push_back(ClientMessage::Presence(PresenceRequest { id, rev, cursor }));
+        Ok(())
+    }
+
+    fn next_seq(&mut self) -> u64 {
+        self.seq += 1;
+        self.seq
+    }
+
+    fn request(&mut self, seq: u64, message: ClientMessage) {
+        self.pending_tree.insert(seq, message.clone());
+        self.outbox.push_back(message);
+    }
+
+    // ------------------------------------------------------------ server messages
+
+    /// Applies one message from the server.
+    pub fn handle(&mut self, message: ServerMessage) {
+        match message {
+            ServerMessage::Event(event) => {
+                let n = event.n;
+                self.ordered(n, Ordered::Event(event));
+            }
+            ServerMessage::Ack(ack) => self.ack(ack),
+            ServerMessage::Error(error) => {
+                // A refused tree request is done (a refused create takes its
+                // local text with it); a refused text edit puts the file back
+                // to its confirmed text.
+                let tree = error.seq.filter(|seq| {
+                    self.pending_tree
+                        .get(seq)
+                        .is_some_and(|m| request_file(m) == error.id)
+                });
+                match tree {
+                    Some(seq) => {
+                        if let Some(ClientMessage::Create(create)) = self.pending_tree.remove(&seq)
+                        {
+                            self.forget_text(&create.id);
+                        }
+                    }
+                    None => {
+                        if let Some(id) = error.id {
+                            self.drop_text(id);
+                        }
+                    }
+                }
+                self.events.push_back(ClientEvent::Rejected {
+                    code: error.code,
+                    message: error.message,
+                    id: error.id,
+                });
+            }
+            ServerMessage::CatchUp(catch_up) => self.catch_up(catch_up),
+            ServerMessage::BulkUpdate(batch) => self.bulk_update(&batch),
+            ServerMessage::Presence(presence) => self.presence(presence),
+            ServerMessage::ResyncRequired(_) => {
+                // Start over from a snapshot; unconfirmed edits are rebased.
+                self.synced = false;
+                self.connect();
+            }
+        }
+    }
+
+    fn ack(&mut self, ack: Ack) {
+        match (ack.id, ack.n, ack.rev) {
+            (Some(id), Some(n), Some(rev)) => self.ordered(n, Ordered::TextAck { id, rev }),
+            (None, _, _) => {
+                self.pending_tree.remove(&ack.seq);
+            }
+            // A duplicate text ack: the edit is in already, and the event
+            // that carried it reaches this client by catch-up.
+            _ => {}
+        }
+    }
+
+    /// Applies `item` at its place `n`, after everything before it.
+    fn ordered(&mut self, n: u64, item: Ordered) {
+        if n <= self.n || !self.synced || self.incoming.is_some() {
+            if n > self.n {
+                self.waiting.insert(n, item);
+            }
+            return;
+        }
+        self.waiting.insert(n, item);
+        self.drain();
+        if !self.waiting.is_empty() && !self.catching_up {
+            // Something is missing before the first waiting item.
+            self.catching_up = true;
+            self.send_hello();
+        }
+    }
+
+    fn drain(&mut self) {
+        while let Some(entry) = self.waiting.first_entry() {
+            let n = *entry.key();
+            if n <= self.n {
+                entry.remove();
+                continue;
+            }
+            if n != self.n + 1 {
+                return;
+            }
+            let item = entry.remove();
+            self.apply(n, item);
+        }
+    }
+
+    fn apply(&mut self, n: u64, item: Ordered) {
+        self.n = n;
+        match item {
+            Ordered::TextAck { id, rev } => self.text_ack(id, rev),
+            Ordered::Event(event) => {
+                let mine = event.client == Some(self.id);
+                match event.change {
+                    EventChange::Text { id, rev, op } => {
+                        if mine {
+                            self.text_ack(id, rev);
+                        } else {
+                            self.remote_text(id, rev, &op);
+                        }
+                    }
+                    EventChange::Tree {
+                        manifest,
+                        changes,
+                        contents,
+                    } => {
+                        if mine {
+                            if let Some(seq) = event.seq {
+                                self.pending_tree.remove(&seq);
+                            }
+                        }
+                        self.tree(manifest, &changes, contents);
+                    }
+                    EventChange::Checkpoint { manifest, files } => {
+                        self.checkpoint(manifest, &files);
+                    }
+                }
+            }
+        }
+    }
+
+    fn text_ack(&mut self, id: FileId, rev: u64) {
+        let Some(state) = self.texts.get_mut(&id) else {
+            return;
+        };
+        if let Some((_, op)) = state.ot.pending() {
+            if let Ok(confirmed) = op.apply(&state.confirmed) {
+                state.confirmed = confirmed;
+            }
+        }
+        match state.ot.ack(rev) {
+            Ok(Some(next)) => self.outbox.push_back(ClientMessage::Update(UpdateRequest {
+                id,
+                seq: next.seq,
+                base: next.base_rev,
+                edit: Edit::Op(next.op),
+            })),
+            Ok(None) => {}
+            Err(_) => self.resync_all(),
+        }
+    }
+
+    fn remote_text(&mut self, id: FileId, rev: u64, op: &TextOp) {
+        let Ok(state) = self.text_state(id) else {
+            // A file this client cannot place: start over.
+            self.resync_all();
+            return;
+        };
+        let result = op.apply(&state.confirmed).and_then(|confirmed| {
+            let local = state.ot.remote(rev, op)?;
+            let text = local.apply(&state.text)?;
+            Ok((confirmed, local, text))
+        });
+        match result {
+            Ok((confirmed, local, text)) => {
+                state.confirmed = confirmed;
+                state.text = text;
+                let path = self.manifest.path_of(&id).cloned();
+                if let Some(path) = path {
+                    self.events.push_back(ClientEvent::Edited {
+                        id,
+                        path,
+                        op: local,
+                    });
+                }
+            }
+            Err(_) => self.resync_all(),
+        }
+    }
+
+    fn tree(
+        &mut self,
+        manifest: ManifestId,
+        changes: &[Change],
+        contents: Vec<(ContentHash, Bytes)>,
+    ) {
+        for (hash, bytes) in contents {
+            let _ = self.store.put(hash, bytes.0);
+        }
+        let next = self.manifest.successor().apply_changes(changes);
+        match next {
+            Ok(next) if next.id() == manifest => self.manifest = next,
+            _ => return self.resync_all(),
+        }
+        for change in changes {
+            match change {
+                Change::Added { entry } => {
+                    // A file this client created keeps its live state.
+                    self.events.push_back(ClientEvent::Created {
+                        entry: entry.clone(),
+                    });
+                }
+                Change::Removed { entry } => {
+                    self.forget_text(&id_of(entry));
+                    self.events.push_back(ClientEvent::Removed {
+                        entry: entry.clone(),
+                    });
+                }
+                Change::Renamed { old, new } => {
+                    // Edits follow the id: the live state moves with the file.
+                    self.events.push_back(ClientEvent::Renamed {
+                        old: old.clone(),
+                        new: new.clone(),
+                    });
+                }
+                Change::Modified { new, .. } | Change::KindChanged { new, .. } => {
+                    // Replaced whole, by server order: live state starts over.
+                    self.forget_text(&id_of(new));
+                    self.events
+                        .push_back(ClientEvent::Replaced { entry: new.clone() });
+                }
+            }
+        }
+    }
+
+    fn checkpoint(&mut self, manifest: ManifestId, files: &[crate::protocol::CheckpointFile]) {
+        let mut changes = Vec::with_capacity(files.len());
+        for file in files {
+            let Some(old) = self.manifest.get_by_id(&file.id) else {
+                return self.resync_all();
+            };
+            if let Some(state) = self.texts.get(&file.id) {
+                // The confirmed text at this revision must hash the same.
+                if state.ot.rev() == file.rev {
+                    let bytes = state.confirmed.as_bytes();
+                    if ContentHash::of(bytes) != file.hash {
+                        return self.resync_all();
+                    }
+                    self.store.insert(bytes.to_vec());
+                }
+            }
+            let new = FileEntry {
+                size: file.size,
+                hash: file.hash,
+                revision: file.rev,
+                ..old.clone()
+            };
+            changes.push(Change::Modified { old, new });
+        }
+        match self.manifest.successor().apply_changes(&changes) {
+            Ok(next) if next.id() == manifest => self.manifest = next,
+            _ => self.resync_all(),
+        }
+    }
+
+    fn presence(&mut self, presence: PresenceEvent) {
+        let PresenceEvent {
+            client, id, cursor, ..
+        } = presence;
+        let cursor = match (cursor, self.texts.get(&id)) {
+            (Some(cursor), Some(state)) => {
+                // The server's positions are at `rev`; move them through
+                // this client's unconfirmed edits.
+                let through = |pos: u64| -> u64 {
+                    let mut pos = usize::try_from(pos).unwrap_or(usize::MAX);
+                    let unconfirmed = state
+                        .ot
+                        .pending()
+                        .map(|(_, op)| op.clone())
+                        .into_iter()
+                        .chain(state.ot.buffered().iter().cloned());
+                    for op in unconfirmed {
+                        pos =
+                            op.transform_position(pos.min(op.base_len()), crate::ot::Bias::Before);
+                    }
+                    pos as u64
+                };
+                Some(Cursor {
+                    head: through(cursor.head),
+                    anchor: through(cursor.anchor),
+                })
+            }
+            (other, _) => other,
+        };
+        self.events
+            .push_back(ClientEvent::Presence { client, id, cursor });
+    }
+
+    fn drop_text(&mut self, id: FileId) {
+        if let Some(state) = self.forget_text(&id) {
+            if self.manifest.get_by_id(&id).is_some() {
+                // Back to the confirmed text.
+                let op = TextOp::diff(&state.text, &state.confirmed);
+                if let Some(path) = self.manifest.path_of(&id).cloned() {
+                    self.events.push_back(ClientEvent::Edited { id, path, op });
+                }
+            }
+        }
+    }
+
+    /// Something could not be placed: ask for a fresh snapshot.
+    fn resync_all(&mut self) {
+        self.synced = false;
+        self.connect();
+    }
+
+    // ------------------------------------------------------------ catch-up
+
+    fn catch_up(&mut self, catch_up: CatchUp) {
+        let CatchUp { n, applied, rung } = catch_up;
+        // An answer to an older hello (delayed or duplicated) must never move
+        // this client backwards.
+        let stale =
+            n < self.n || (self.synced && n == self.n && !matches!(rung, Rung::Events { .. }));
+        if stale {
+            return;
+        }
+        match rung {
+            Rung::Events { events } => {
+                if !self.synced {
+                    return self.resync_all();
+                }
+                for event in events {
+                    let at = event.n;
+                    self.waiting.insert(at, Ordered::Event(event));
+                }
+                self.drain();
+                if self.n < n {
+                    return self.resync_all();
+                }
+                self.finish_catch_up();
+            }
+            Rung::Changeset { changeset, texts } => {
+                let base = self.manifest.clone();
+                match changeset.apply(&base, &mut self.store) {
+                    Ok(next) => {
+                        self.manifest = next;
+                        self.n = n;
+                        self.synced = true;
+                        self.rebase_texts(&applied, &texts);
+                        self.emit_diff(&base);
+                        self.finish_catch_up();
+                    }
+                    Err(_) => self.resync_all(),
+                }
+            }
+            Rung::Snapshot {
+                manifest,
+                version,
+                parent,
+                batches,
+                files,
+                bytes,
+            } => {
+                let total = Progress {
+                    files_done: 0,
+                    files_total: files,
+                    bytes_done: 0,
+                    bytes_total: bytes,
+                };
+                self.incoming = Some(Incoming {
+                    manifest,
+                    version,
+                    parent,
+                    n,
+                    applied,
+                    batches,
+                    received: 0,
+                    entries: Vec::new(),
+                    hydrator: Hydrator::new(total),
+                });
+                if batches == 0 {
+                    self.finish_snapshot();
+                }
+            }
+        }
+    }
+
+    fn bulk_update(&mut self, batch: &crate::hydrate::BulkUpdate) {
+        let Some(incoming) = self.incoming.as_mut() else {
+            return;
+        };
+        if batch.manifest != incoming.manifest {
+            return;
+        }
+        incoming
+            .entries
+            .extend(batch.files.iter().map(|file| file.entry.clone()));
+        if incoming.hydrator.receive(batch, &mut self.store).is_err() {
+            return self.resync_all();
+        }
+        incoming.received += 1;
+        let progress = incoming.hydrator.progress();
+        self.events.push_back(ClientEvent::Hydrating { progress });
+        if incoming.received >= incoming.batches {
+            self.finish_snapshot();
+        }
+    }
+
+    fn finish_snapshot(&mut self) {
+        let Some(incoming) = self.incoming.take() else {
+            return;
+        };
+        let built = Manifest::from_entries(incoming.entries)
+            .map(|m| m.with_header(incoming.version, incoming.parent));
+        match built {
+            Ok(next) if next.id() == incoming.manifest => {
+                let base = std::mem::replace(&mut self.manifest, next);
+                self.n = incoming.n;
+                self.synced = true;
+                let texts: Vec<(FileId, u64)> = self
+                    .manifest
+                    .entries()
+                    .into_iter()
+                    .filter(|e| e.kind == FileKind::Text)
+                    .filter_map(|e| e.id.map(|id| (id, e.revision)))
+                    .collect();
+                self.rebase_texts(&incoming.applied, &texts);
+                self.emit_diff(&base);
+                self.finish_catch_up();
+            }
+            _ => self.resync_all(),
+        }
+    }
+
+    /// After a changeset or snapshot: every text file restarts from the new
+    /// manifest; unconfirmed local edits the server does not have yet are
+    /// rebased onto it and sent again.
+    fn rebase_texts(&mut self, applied: &[(FileId, u64)], revisions: &[(FileId, u64)]) {
+        let applied: HashMap<FileId, u64> = applied.iter().copied().collect();
+        let revisions: HashMap<FileId, u64> = revisions.iter().copied().collect();
+        let ids: Vec<FileId> = self.texts.keys().copied().collect();
+        for id in ids {
+            let Some(mut state) = self.forget_text(&id) else {
+                continue;
+            };
+            let snapshot = self
+                .manifest
+                .get_by_id(&id)
+                .and_then(|entry| self.store.get(&entry.hash).map(|blob| (entry, blob)));
+            let Some((entry, snapshot)) = snapshot else {
+                // Created here and not confirmed yet: its create is resent.
+                if self
+                    .pending_tree
+                    .values()
+                    .any(|m| request_file(m) == Some(id))
+                {
+                    self.texts.insert(id, state);
+                }
+                continue;
+            };
+            let snapshot = String::from_utf8_lossy(&snapshot).into_owned();
+            let rev = revisions.get(&id).copied().unwrap_or(entry.revision);
+            // Which unconfirmed edits the server lacks, and the text they start from.
+            let in_already = match (state.ot.pending(), applied.get(&id)) {
+                (Some((seq, _)), Some(last)) => seq <= *last,
+                _ => false,
+            };
+            let mut base = state.confirmed.clone();
+            let mut unconfirmed: Vec<TextOp> = Vec::new();
+            if let Some((_, pending)) = state.ot.pending() {
+                if in_already {
+                    base = pending.apply(&base).unwrap_or(base);
+                } else {
+                    unconfirmed.push(pending.clone());
+                }
+            }
+            unconfirmed.extend(state.ot.buffered().iter().cloned());
+            let mut ot = state.ot.clone();
+            let _ = ot.resync(rev, &snapshot, &state.text);
+            let mut text = snapshot.clone();
+            if let Ok(Some(mine)) = TextOp::compose_all(unconfirmed) {
+                let theirs = TextOp::diff(&base, &snapshot);
+                if let Ok((rebased, _)) = TextOp::transform(&mine, &theirs, Side::Left) {
+                    if let Ok(rebased_text) = rebased.apply(&snapshot) {
+                        if let Ok(Some(submission)) = ot.local_edit(rebased) {
+                            self.outbox.push_back(ClientMessage::Update(UpdateRequest {
+                                id,
+                                seq: submission.seq,
+                                base: submission.base_rev,
+                                edit: Edit::Op(submission.op),
+                            }));
+                        }
+                        text = rebased_text;
+                    }
+                }
+            }
+            if text != state.text {
+                let op = TextOp::diff(&state.text, &text);
+                self.events.push_back(ClientEvent::Edited {
+                    id,
+                    path: entry.path.clone(),
+                    op,
+                });
+            }
+            state.ot = ot;
+            state.text = text;
+            state.confirmed = snapshot;
+            if state.ot.pending().is_some() {
+                self.texts.insert(id, state);
+            }
+        }
+    }
+
+    /// Reports what a changeset or snapshot changed, as events.
+    fn emit_diff(&mut self, base: &Manifest) {
+        for change in base.diff(&self.manifest).changes {
+            let event = match change {
+                Change::Added { entry } => ClientEvent::Created { entry },
+                Change::Removed { entry } => ClientEvent::Removed { entry },
+                Change::Renamed { old, new } => ClientEvent::Renamed { old, new },
+                Change::Modified { old, new } | Change::KindChanged { old, new } => {
+                    if old.hash == new.hash {
+                        continue;
+                    }
+                    ClientEvent::Replaced { entry: new }
+                }
+            };
+            self.events.push_back(event);
+        }
+    }
+
+    /// Caught up: apply what waited, resend what is unconfirmed.
+    fn finish_catch_up(&mut self) {
+        self.catching_up = false;
+        self.drain();
+        for message in self.pending_tree.values() {
+            self.outbox.push_back(message.clone());
+        }
+        let resend: Vec<ClientMessage> = self
+            .texts
+            .iter()
+            .filter_map(|(id, state)| {
+                state.ot.reconnect().map(|s| {
+                    ClientMessage::Update(UpdateRequest {
+                        id: *id,
+                        seq: s.seq,
+                        base: s.base_rev,
+                        edit: Edit::Op(s.op),
+                    })
+                })
+            })
+            .collect();
+        self.outbox.extend(resend);
+        self.events.push_back(ClientEvent::Synced { n: self.n });
+        if !self.waiting.is_empty() {
+            self.catching_up = true;
+            self.send_hello();
+        }
+    }
+}
+
+fn request_file(message: &ClientMessage) -> Option<FileId> {
+    match message {
+        ClientMessage::Update(m) => Some(m.id),
+        ClientMessage::Create(m) => Some(m.id),
+        ClientMessage::Delete(m) => Some(m.id),
+        ClientMessage::Rename(m) => m.id,
+        ClientMessage::Presence(m) => Some(m.id),
+        ClientMessage::Hello(_) | ClientMessage::LegacyUpdate(_) => None,
+    }
+}
+
+fn id_of(entry: &FileEntry) -> FileId {
+    entry.id.unwrap_or(FileId::from_u128(0))
+}
