@@ -876,11 +876,26 @@ impl ProjectClient {
         incoming
             .entries
             .extend(batch.files.iter().map(|file| file.entry.clone()));
-        if incoming.hydrator.receive(batch, &mut self.store).is_err() {
+        let Ok(ready) = incoming.hydrator.receive(batch, &mut self.store) else {
             return self.resync_all();
-        }
+        };
         incoming.received += 1;
         let progress = incoming.hydrator.progress();
+        // Report files as their content lands, in the plan's order (critical
+        // first), so a disk writer can start the dev server early.
+        for ready in ready {
+            let entry = ready.entry;
+            let old = entry.id.and_then(|id| self.manifest.get_by_id(&id));
+            let event = match old {
+                None => ClientEvent::Created { entry },
+                Some(old) if old.path != entry.path => ClientEvent::Renamed { old, new: entry },
+                Some(old) if old.hash != entry.hash || old.kind != entry.kind => {
+                    ClientEvent::Replaced { entry }
+                }
+                Some(_) => continue,
+            };
+            self.events.push_back(event);
+        }
         self.events.push_back(ClientEvent::Hydrating { progress });
         if incoming.received >= incoming.batches {
             self.finish_snapshot();
@@ -906,7 +921,15 @@ impl ProjectClient {
                     .filter_map(|e| e.id.map(|id| (id, e.revision)))
                     .collect();
                 self.rebase_texts(&incoming.applied, &texts);
-                self.emit_diff(&base);
+                // Arrivals were reported batch by batch; report what is gone.
+                for entry in base.entries() {
+                    if entry
+                        .id
+                        .is_none_or(|id| self.manifest.path_of(&id).is_none())
+                    {
+                        self.events.push_back(ClientEvent::Removed { entry });
+                    }
+                }
                 self.finish_catch_up();
             }
             _ => self.resync_all(),

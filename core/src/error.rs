@@ -6,6 +6,7 @@
 //! on a code while showing the message to a person.
 
 use crate::changeset::ChangesetError;
+use crate::client::ClientError;
 use crate::entry::EntryError;
 use crate::hash::HashError;
 use crate::hydrate::HydrateError;
@@ -14,12 +15,16 @@ use crate::ot::OtError;
 use crate::path::PathError;
 use crate::protocol::ProtocolError;
 use crate::rows::RowError;
+use crate::server::SyncError;
 use crate::store::StoreError;
 
 /// Any error produced by `velocity-sync`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
+    /// A local change could not be made.
+    #[error(transparent)]
+    Client(#[from] ClientError),
     /// A changeset could not be decoded or applied.
     #[error(transparent)]
     Changeset(#[from] ChangesetError),
@@ -47,6 +52,9 @@ pub enum Error {
     /// A `project_files` row could not be decoded or encoded.
     #[error(transparent)]
     Row(#[from] RowError),
+    /// The server refused a request.
+    #[error(transparent)]
+    Sync(#[from] SyncError),
     /// A blob store refused or lacked a blob.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -57,6 +65,7 @@ impl Error {
     pub fn code(&self) -> &'static str {
         match self {
             Self::Changeset(e) => e.code(),
+            Self::Client(e) => e.code(),
             Self::Entry(e) => e.code(),
             Self::Hash(e) => e.code(),
             Self::Hydrate(e) => e.code(),
@@ -66,6 +75,7 @@ impl Error {
             Self::Protocol(e) => e.code(),
             Self::Row(e) => e.code(),
             Self::Store(e) => e.code(),
+            Self::Sync(e) => e.code(),
         }
     }
 }

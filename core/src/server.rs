@@ -166,6 +166,10 @@ impl SyncError {
     }
 }
 
+/// What a tree request did: the changes of its event and the contents they
+/// need, or nothing (a retry, or a no-op).
+type TreeOutcome = Option<(Vec<Change>, Vec<(ContentHash, Bytes)>)>;
+
 /// Tree requests already applied for one client, for retries.
 #[derive(Debug, Clone, Default)]
 struct Applied {
@@ -561,10 +565,7 @@ impl<S: BlobStore> ProjectServer<S> {
         &mut self,
         client: ClientId,
         seq: u64,
-        apply: impl FnOnce(
-            &mut Self,
-        )
-            -> Result<Option<(Vec<Change>, Vec<(ContentHash, Bytes)>)>, SyncError>,
+        apply: impl FnOnce(&mut Self) -> Result<TreeOutcome, SyncError>,
     ) -> Result<(), SyncError> {
         if let Some(done) = self
             .applied
@@ -699,10 +700,7 @@ impl<S: BlobStore> ProjectServer<S> {
         })
     }
 
-    fn create(
-        &mut self,
-        create: CreateRequest,
-    ) -> Result<Option<(Vec<Change>, Vec<(ContentHash, Bytes)>)>, SyncError> {
+    fn create(&mut self, create: CreateRequest) -> Result<TreeOutcome, SyncError> {
         if self.manifest.path_of(&create.id).is_some() {
             return Ok(None);
         }
@@ -738,7 +736,7 @@ impl<S: BlobStore> ProjectServer<S> {
         &mut self,
         entry: &FileEntry,
         bytes: Bytes,
-    ) -> Result<Option<(Vec<Change>, Vec<(ContentHash, Bytes)>)>, SyncError> {
+    ) -> Result<TreeOutcome, SyncError> {
         let id = entry.id.ok_or(SyncError::PathConflict {
             path: entry.path.clone(),
             reason: "the file has no id".to_owned(),
@@ -778,10 +776,7 @@ impl<S: BlobStore> ProjectServer<S> {
         Ok(Some((changes, vec![(new.hash, bytes)])))
     }
 
-    fn delete(
-        &mut self,
-        delete: &DeleteRequest,
-    ) -> Result<Option<(Vec<Change>, Vec<(ContentHash, Bytes)>)>, SyncError> {
+    fn delete(&mut self, delete: &DeleteRequest) -> Result<TreeOutcome, SyncError> {
         if self.manifest.path_of(&delete.id).is_none() {
             return Ok(None);
         }
@@ -797,10 +792,7 @@ impl<S: BlobStore> ProjectServer<S> {
         Ok(Some((changes, Vec::new())))
     }
 
-    fn rename(
-        &mut self,
-        rename: &RenameRequest,
-    ) -> Result<Option<(Vec<Change>, Vec<(ContentHash, Bytes)>)>, SyncError> {
+    fn rename(&mut self, rename: &RenameRequest) -> Result<TreeOutcome, SyncError> {
         if let Some(directory) = &rename.directory {
             return self.rename_directory(directory, &rename.to);
         }
@@ -827,7 +819,7 @@ impl<S: BlobStore> ProjectServer<S> {
         &mut self,
         from: &FilePath,
         to: &FilePath,
-    ) -> Result<Option<(Vec<Change>, Vec<(ContentHash, Bytes)>)>, SyncError> {
+    ) -> Result<TreeOutcome, SyncError> {
         if to.starts_with(from) {
             return Err(SyncError::PathConflict {
                 path: to.clone(),

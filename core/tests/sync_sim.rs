@@ -6,9 +6,9 @@
 //! seed with a trace; `SIM_SOAK=OPS` runs a long soak of at least OPS
 //! operations (see the README for the reported soak).
 
-mod support;
+mod harness;
 
-use support::sim::{Faults, compacting, run_seed, shrink};
+use harness::sim::{Faults, compacting, run_seed, shrink};
 use velocity_sync::ServerConfig;
 
 fn seeds(default: u64) -> std::ops::Range<u64> {

@@ -1,8 +1,8 @@
 //! The tree rules of PROTOCOL.md, one test per row.
 
-mod support;
+mod harness;
 
-use support::net::Net;
+use harness::net::Net;
 use velocity_sync::{FilePath, Role, TextOp};
 
 fn path(text: &str) -> FilePath {

@@ -211,7 +211,11 @@ pub fn priority(path: &FilePath) -> Priority {
         "+layout",
         "+page",
     ];
-    if entry_dirs.contains(&parent) && entry_stems.contains(&stem) {
+    let script = matches!(
+        path.extension(),
+        Some("ts" | "tsx" | "js" | "jsx" | "mjs" | "cjs" | "vue" | "svelte" | "astro")
+    );
+    if script && entry_dirs.contains(&parent) && entry_stems.contains(&stem) {
         return Priority::Entry;
     }
     let first = path.segments().next().unwrap_or("");

@@ -57,6 +57,7 @@ fn priority_table() {
         ("app/layout.tsx", Priority::Entry),
         ("pages/_app.js", Priority::Entry),
         ("src/components/Button.tsx", Priority::Source),
+        ("src/index.css", Priority::Source),
         ("public/favicon.ico", Priority::Source),
         ("docs/guide.md", Priority::Rest),
         ("README.md", Priority::Rest),

@@ -1,9 +1,6 @@
-//! The velocity-sync demo: a generated project, an edit, the diff and the
-//! changeset a receiver needs, applied on the other side.
-//!
-//! Run it with `cargo run --release -p velocity-sync-examples --bin demo`.
+//! Part two of the demo: a container that was offline while the project
+//! changed gets one changeset — the diff plus only the content it lacks.
 
-use std::process::ExitCode;
 use std::time::Instant;
 
 use velocity_sync::{
@@ -28,9 +25,10 @@ fn describe(change: &Change) -> String {
     }
 }
 
-fn run() -> Result<(), velocity_sync::Error> {
+pub(crate) fn run() -> Result<(), velocity_sync::Error> {
     let started = Instant::now();
-    println!("velocity-sync {} — demo", velocity_sync::VERSION);
+    println!();
+    println!("offline container: catching up with one changeset");
 
     // The server's side: a project created from a template.
     let mut server_blobs = MemoryBlobStore::default();
@@ -162,15 +160,5 @@ fn run() -> Result<(), velocity_sync::Error> {
             actual: received.id(),
         }
         .into())
-    }
-}
-
-fn main() -> ExitCode {
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("error [{}]: {error}", error.code());
-            ExitCode::FAILURE
-        }
     }
 }
