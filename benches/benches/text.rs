@@ -192,20 +192,32 @@ fn bench_micro(c: &mut Criterion, paper: &Trace) {
             BatchSize::LargeInput,
         );
     });
-    let left = TextOp::compose_all(ops[..5_000].to_vec())
-        .expect("chains")
-        .expect("non-empty");
-    let mid_len = left.base_len();
-    let right = TextOp::compose_all(
-        (0..5_000)
-            .map(|i| {
-                let pos = (i * 7919) % (mid_len + i).max(1);
-                TextOp::from_splice(mid_len + i, pos.min(mid_len + i), 0, "x").expect("fits")
+    // Two offline branches of 5k keystrokes each on the paper's final text.
+    let base_len = paper.end.chars().count();
+    let branch = |mut state: u64| {
+        let mut len = base_len;
+        let ops: Vec<TextOp> = (0..5_000)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                let pos = (state >> 8) as usize % (len + 1);
+                let op = if state & 3 == 0 && pos < len {
+                    TextOp::from_splice(len, pos, 1, "")
+                } else {
+                    TextOp::from_splice(len, pos, 0, "x")
+                }
+                .expect("fits");
+                len = op.target_len();
+                op
             })
-            .collect::<Vec<_>>(),
-    )
-    .expect("chains")
-    .expect("non-empty");
+            .collect();
+        TextOp::compose_all(ops)
+            .expect("chains")
+            .expect("non-empty")
+    };
+    let left = branch(0x9e37_79b9_7f4a_7c15);
+    let right = branch(0x2545_f491_4f6c_dd1d);
     group.throughput(Throughput::Elements(10_000));
     group.bench_function("transform_composed_5k_vs_5k", |bench| {
         bench.iter(|| black_box(TextOp::transform(&left, &right, Side::Left)));
@@ -215,19 +227,25 @@ fn bench_micro(c: &mut Criterion, paper: &Trace) {
 
 fn memory_table(traces: &[Trace]) {
     println!();
-    println!("| trace | text bytes | document heap | history heap | (heap − history) / text |");
-    println!("|---|---:|---:|---:|---:|");
+    println!(
+        "| trace | text bytes | document heap | history heap | (heap − history) / text | after compact() |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|");
     for trace in traces {
-        let doc = submit(trace);
+        let mut doc = submit(trace);
         let heap = doc.heap_size();
         let history = doc.history_heap_size();
+        let text = doc.len_bytes().max(1) as f64;
+        doc.compact();
+        let compact = doc.heap_size() - doc.history_heap_size();
         println!(
-            "| {} | {} | {} | {} | {:.2}× |",
+            "| {} | {} | {} | {} | {:.2}× | {:.2}× |",
             trace.name,
             doc.len_bytes(),
             heap,
             history,
-            (heap - history) as f64 / doc.len_bytes().max(1) as f64
+            (heap - history) as f64 / text,
+            compact as f64 / text
         );
     }
 }

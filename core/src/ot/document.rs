@@ -714,6 +714,28 @@ mod tests {
     }
 
     #[test]
+    fn heap_size_is_plausible() {
+        let mut doc = Document::new().with_history_limit(64);
+        let empty = doc.heap_size();
+        for i in 0..5_000 {
+            let op = splice(&doc, i / 2, 0, "x");
+            doc.submit(1, i as u64, doc.rev(), op).unwrap();
+        }
+        let heap = doc.heap_size();
+        assert!(heap > empty);
+        assert!(heap >= doc.len_bytes() + doc.history_heap_size());
+        // The history stays bounded however long the document lives.
+        assert!(
+            doc.history_heap_size() < 64 * 64 + 8192,
+            "{}",
+            doc.history_heap_size()
+        );
+        doc.compact();
+        assert!(doc.heap_size() <= heap);
+        assert_eq!(doc.text(), "x".repeat(5_000));
+    }
+
+    #[test]
     fn utf16_index_uses_the_rope() {
         let doc = Document::from_text("a😀b");
         assert_eq!(doc.len_utf16(), 4);
