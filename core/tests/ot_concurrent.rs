@@ -224,11 +224,8 @@ fn friendsforever_replays_through_clients_and_server() {
         for b in (0..agents_n).filter(|b| *b != a) {
             while net.at_server[b] < parents[b] {
                 if !net.process(b) {
-                    let (left, right) = agents.split_at_mut(b);
-                    let agent_b = &mut right[0];
-                    let _ = left;
                     assert!(
-                        read_one(b, agent_b, &mut net),
+                        read_one(b, &mut agents[b], &mut net),
                         "txn {i}: agent {b} is stuck"
                     );
                 }
@@ -288,11 +285,11 @@ fn friendsforever_replays_through_clients_and_server() {
     // Let everything settle.
     loop {
         let mut progressed = false;
-        for a in 0..agents_n {
+        for (a, agent) in agents.iter_mut().enumerate() {
             while net.process(a) {
                 progressed = true;
             }
-            while read_one(a, &mut agents[a], &mut net) {
+            while read_one(a, agent, &mut net) {
                 progressed = true;
             }
         }

@@ -183,11 +183,10 @@ impl Client {
                 ),
             });
         }
-        let buffered = TextOp::compose_all(std::mem::take(&mut self.buffer));
-        let buffered = match buffered {
-            Ok(b) => b,
-            Err(e) => return Err(e), // unreachable: local_edit checked the chain
-        };
+        // `local_edit` checked that the buffer chains, so this cannot fail
+        // (and on failure the client would be unchanged).
+        let buffered = TextOp::compose_all(self.buffer.iter().cloned())?;
+        self.buffer.clear();
         self.pending = None;
         self.rev = rev;
         Ok(buffered.map(|op| self.send(op)))

@@ -135,12 +135,16 @@ impl TextOp {
         base_len: usize,
         splices: impl IntoIterator<Item = (usize, usize, &'a str)>,
     ) -> Result<Self, OtError> {
-        let mut op = Self::identity(base_len);
+        let mut op: Option<Self> = None;
         for (pos, deleted, inserted) in splices {
-            let next = Self::from_splice(op.target_len, pos, deleted, inserted)?;
-            op = op.compose(&next)?;
+            op = Some(match op {
+                None => Self::from_splice(base_len, pos, deleted, inserted)?,
+                Some(op) => {
+                    op.compose(&Self::from_splice(op.target_len, pos, deleted, inserted)?)?
+                }
+            });
         }
-        Ok(op)
+        Ok(op.unwrap_or_else(|| Self::identity(base_len)))
     }
 
     /// Appends a retain of `n` characters.
