@@ -1,6 +1,8 @@
 //! Every example in PROTOCOL.md decodes, in its direction, and survives a
 //! round trip; every event name has an example.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failure should stop at once
+
 use std::collections::BTreeSet;
 
 use velocity_sync::protocol::{ProtocolLimits, decode_client, decode_server};

@@ -6,6 +6,8 @@
 //! seed with a trace; `SIM_SOAK=OPS` runs a long soak of at least OPS
 //! operations (see the README for the reported soak).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failure should stop at once
+
 mod harness;
 
 use harness::sim::{Faults, compacting, run_seed, shrink};
@@ -28,7 +30,7 @@ fn check(name: &str, default_seeds: u64, steps: u64, faults: Faults, config: Ser
         let outcome = std::panic::catch_unwind(|| run_seed(seed, steps, faults, config));
         let reason = match outcome {
             Ok(Ok(_)) => continue,
-            Ok(Err((_, reason))) => reason,
+            Ok(Err(reason)) => reason,
             Err(panic) => panic
                 .downcast_ref::<String>()
                 .cloned()
@@ -84,9 +86,7 @@ fn soak() {
         .and_then(|v| v.parse::<u64>().ok())
     else {
         // Without SIM_SOAK, a short soak still runs so the path stays tested.
-        let sim = run_seed(7, 2_000, Faults::harsh(), compacting())
-            .map_err(|(_, r)| r)
-            .expect("short soak");
+        let sim = run_seed(7, 2_000, Faults::harsh(), compacting()).expect("short soak");
         assert!(sim.ops > 300, "{} ops", sim.ops);
         return;
     };
@@ -95,7 +95,7 @@ fn soak() {
     while total < ops {
         match run_seed(seed, 5_000, Faults::harsh(), compacting()) {
             Ok(sim) => total += sim.ops,
-            Err((_, reason)) => panic!("soak seed {seed}: {reason}"),
+            Err(reason) => panic!("soak seed {seed}: {reason}"),
         }
         seed += 1;
     }

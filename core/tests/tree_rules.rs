@@ -1,5 +1,7 @@
 //! The tree rules of PROTOCOL.md, one test per row.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failure should stop at once
+
 mod harness;
 
 use harness::net::Net;

@@ -1,7 +1,7 @@
 //! A lossless in-process network for scripted scenarios: the test decides
 //! who sends when, so concurrent requests can be staged exactly.
 
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)] // test harness: a failure should stop at once
 
 use std::collections::VecDeque;
 

@@ -14,7 +14,7 @@ mod changeset;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use velocity_sync::protocol::{ProtocolLimits, decode_client, decode_server};
+use velocity_sync::protocol::{ProtocolLimits, ServerMessage, decode_client, decode_server};
 use velocity_sync::{
     ClientEvent, FileId, FilePath, ProjectClient, ProjectServer, Recipient, Role, ServerConfig,
     TextOp,
@@ -95,35 +95,42 @@ impl Demo {
                 }
                 moved = true;
             }
-            for i in 0..self.clients.len() {
+            for (i, events) in applied.iter_mut().enumerate() {
                 for json in std::mem::take(&mut self.inboxes[i]) {
                     self.messages += 1;
                     let Ok(message) = decode_server(json.as_bytes(), &self.limits) else {
                         continue;
                     };
-                    if let (Some((who, n)), velocity_sync::protocol::ServerMessage::Event(event)) =
-                        (self.lose, &message)
-                    {
-                        if who == i && event.n == n {
-                            self.lose = None;
-                            self.say(
-                                "network",
-                                format!("loses event #{n} on its way to the {}", self.names[i]),
-                            );
-                            continue;
-                        }
+                    if self.should_lose(i, &message) {
+                        continue;
                     }
                     self.clients[i].handle(message);
                     moved = true;
                 }
                 while let Some(event) = self.clients[i].poll_event() {
-                    applied[i].push(event);
+                    events.push(event);
                 }
             }
             if !moved {
                 return applied;
             }
         }
+    }
+
+    /// Whether this is the event the network was told to lose.
+    fn should_lose(&mut self, to: usize, message: &ServerMessage) -> bool {
+        let lost = matches!(
+            (self.lose, message),
+            (Some((who, n)), ServerMessage::Event(event)) if who == to && event.n == n
+        );
+        if lost {
+            let n = self.lose.take().map_or(0, |(_, n)| n);
+            self.say(
+                "network",
+                format!("loses event #{n} on its way to the {}", self.names[to]),
+            );
+        }
+        lost
     }
 
     /// Types `text` at the end of file `id`, one keystroke per op.
