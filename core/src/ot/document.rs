@@ -714,6 +714,13 @@ mod tests {
     }
 
     #[test]
+    fn documents_can_move_between_threads() {
+        fn assert_send<T: Send>() {}
+        assert_send::<Document>();
+        assert_send::<crate::ot::Client>();
+    }
+
+    #[test]
     fn heap_size_is_plausible() {
         let mut doc = Document::new().with_history_limit(64);
         let empty = doc.heap_size();

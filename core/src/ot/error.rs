@@ -275,6 +275,10 @@ mod tests {
             assert_eq!(error.code(), code);
             assert_eq!(error.to_string(), message);
             assert!(code.starts_with("ot."));
+            // The crate error keeps both.
+            let wrapped = crate::Error::from(error);
+            assert_eq!(wrapped.code(), code);
+            assert_eq!(wrapped.to_string(), message);
         }
     }
 }
