@@ -170,7 +170,7 @@ impl Client {
         if rev <= self.rev {
             return Ok(None);
         }
-        if self.pending.is_none() || rev != self.rev + 1 {
+        if self.pending.is_none() || Some(rev) != self.rev.checked_add(1) {
             return Err(OtError::UnexpectedMessage {
                 reason: format!(
                     "ack for revision {rev} at revision {} with {} pending",
@@ -201,7 +201,7 @@ impl Client {
     /// [`OtError::TransformMismatch`] when the op does not fit. The client is
     /// unchanged.
     pub fn remote(&mut self, rev: u64, op: &TextOp) -> Result<TextOp, OtError> {
-        if rev != self.rev + 1 {
+        if Some(rev) != self.rev.checked_add(1) {
             return Err(OtError::UnexpectedMessage {
                 reason: format!("remote op for revision {rev} at revision {}", self.rev),
             });

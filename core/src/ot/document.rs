@@ -1,5 +1,6 @@
 //! [`Document`]: the server's copy of one text file.
 
+use std::cell::Cell;
 use std::collections::{BTreeMap, VecDeque};
 use std::ops::Range;
 
@@ -63,6 +64,8 @@ pub struct Document {
     history: History,
     clients: BTreeMap<ClientId, Seen>,
     scratch: String,
+    /// The last hash computed, by revision: asking again costs nothing.
+    hash_cache: Cell<Option<(u64, ContentHash)>>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -109,6 +112,7 @@ impl Document {
             history: History::new(DEFAULT_HISTORY),
             clients: BTreeMap::new(),
             scratch: String::new(),
+            hash_cache: Cell::new(None),
         }
     }
 
@@ -246,11 +250,27 @@ impl Document {
 
     /// The BLAKE3 hash of the UTF-8 text at revision `rev`. The current
     /// revision is hashed straight from the rope's chunks, without copying the
-    /// text; older kept revisions are rebuilt first.
+    /// text; older kept revisions are rebuilt first. The last answer is
+    /// cached, so every client asking for the same revision costs one hash.
+    /// (The rope's chunks move on every edit, so there is no per-chunk hash
+    /// to reuse across revisions.)
     ///
     /// # Errors
     /// [`OtError::RevisionUnavailable`] outside `oldest_rev()..=rev()`.
     pub fn content_hash(&self, rev: u64) -> Result<ContentHash, OtError> {
+        if let Some((cached_rev, hash)) = self.hash_cache.get()
+            && cached_rev == rev
+            && rev >= self.oldest_rev()
+            && rev <= self.rev
+        {
+            return Ok(hash);
+        }
+        let hash = self.hash_uncached(rev)?;
+        self.hash_cache.set(Some((rev, hash)));
+        Ok(hash)
+    }
+
+    fn hash_uncached(&self, rev: u64) -> Result<ContentHash, OtError> {
         if rev == self.rev {
             let mut hasher = blake3::Hasher::new();
             for chunk in self.rope.borrow().substrings() {
@@ -720,8 +740,16 @@ mod tests {
             ContentHash::of("xa😀b".as_bytes())
         );
         assert_eq!(doc.content_hash(0).unwrap(), ContentHash::of(b"a\r\nb"));
+        // Cached answers stay right as the document moves on.
+        assert_eq!(doc.content_hash(0).unwrap(), ContentHash::of(b"a\r\nb"));
+        doc.apply(&splice(&doc, 0, 1, "")).unwrap();
+        assert_eq!(doc.content_hash(0).unwrap(), ContentHash::of(b"a\r\nb"));
         assert_eq!(
-            doc.text_at(3).unwrap_err().code(),
+            doc.content_hash(3).unwrap(),
+            ContentHash::of("a😀b".as_bytes())
+        );
+        assert_eq!(
+            doc.text_at(4).unwrap_err().code(),
             "ot.revision_unavailable"
         );
     }
@@ -738,6 +766,13 @@ mod tests {
             .unwrap();
         assert_eq!(out.rev, 51);
         assert!(doc.text().ends_with("56789END"));
+    }
+
+    #[test]
+    fn documents_can_move_between_threads() {
+        fn assert_send<T: Send>() {}
+        assert_send::<Document>();
+        assert_send::<crate::ot::Client>();
     }
 
     #[test]

@@ -83,6 +83,12 @@ pub enum OtError {
         /// Length of the text.
         len: usize,
     },
+    /// UTF-16 changes that overlap one another.
+    #[error("UTF-16 changes overlap at offset {offset}")]
+    OverlappingChanges {
+        /// UTF-16 offset where the second change starts.
+        offset: usize,
+    },
     /// The op's base revision is older than the kept history.
     #[error(transparent)]
     ResyncRequired(#[from] ResyncRequired),
@@ -125,12 +131,6 @@ pub enum OtError {
     UnexpectedMessage {
         /// What did not fit.
         reason: String,
-    },
-    /// UTF-16 changes that overlap one another.
-    #[error("UTF-16 changes overlap at offset {offset}")]
-    OverlappingChanges {
-        /// UTF-16 offset where the second change starts.
-        offset: usize,
     },
 }
 
@@ -275,6 +275,10 @@ mod tests {
             assert_eq!(error.code(), code);
             assert_eq!(error.to_string(), message);
             assert!(code.starts_with("ot."));
+            // The crate error keeps both.
+            let wrapped = crate::Error::from(error);
+            assert_eq!(wrapped.code(), code);
+            assert_eq!(wrapped.to_string(), message);
         }
     }
 }

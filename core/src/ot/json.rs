@@ -142,6 +142,15 @@ mod tests {
     }
 
     #[test]
+    fn huge_runs_do_not_overflow() {
+        let max = i64::MAX;
+        let op = TextOp::from_json(&format!("[{max},{max},{max},-{max},-{max}]")).unwrap();
+        assert_eq!(op.base_len(), usize::MAX);
+        assert_eq!(op.apply("abc").unwrap_err().code(), "ot.length_mismatch");
+        let _ = op.transform_position(usize::MAX, crate::ot::Bias::After);
+    }
+
+    #[test]
     fn rejects_bad_runs() {
         for bad in [
             "[0]", "[1.5]", "{}", "[true]", "[[1]]", "[", "[1e400]", "[-0]",

@@ -152,10 +152,10 @@ impl TextOp {
         if n == 0 {
             return self;
         }
-        self.base_len += n;
-        self.target_len += n;
+        self.base_len = self.base_len.saturating_add(n);
+        self.target_len = self.target_len.saturating_add(n);
         if let Some(Component::Retain(last)) = self.components.last_mut() {
-            *last += n;
+            *last = last.saturating_add(n);
         } else {
             self.components.push(Component::Retain(n));
         }
@@ -168,7 +168,7 @@ impl TextOp {
         if text.is_empty() {
             return self;
         }
-        self.target_len += char_len(text);
+        self.target_len = self.target_len.saturating_add(char_len(text));
         let len = self.components.len();
         match self.components.as_mut_slice() {
             [.., Component::Insert(last)] => last.push_str(text),
@@ -187,9 +187,9 @@ impl TextOp {
         if n == 0 {
             return self;
         }
-        self.base_len += n;
+        self.base_len = self.base_len.saturating_add(n);
         if let Some(Component::Delete(last)) = self.components.last_mut() {
-            *last += n;
+            *last = last.saturating_add(n);
         } else {
             self.components.push(Component::Delete(n));
         }
@@ -445,21 +445,21 @@ impl TextOp {
     /// `0..=target_len`.
     pub fn transform_position(&self, pos: usize, bias: Bias) -> usize {
         let pos = pos.min(self.base_len);
-        let mut base = 0;
+        let mut base = 0usize;
         let mut result = pos;
         for component in &self.components {
             match component {
-                Component::Retain(n) => base += n,
+                Component::Retain(n) => base = base.saturating_add(*n),
                 Component::Insert(s) => {
                     if base < pos || (base == pos && bias == Bias::After) {
-                        result += char_len(s);
+                        result = result.saturating_add(char_len(s));
                     }
                 }
                 Component::Delete(n) => {
                     if base < pos {
                         result -= (*n).min(pos - base);
                     }
-                    base += n;
+                    base = base.saturating_add(*n);
                 }
             }
             if base > pos {
