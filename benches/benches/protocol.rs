@@ -10,7 +10,9 @@ mod sim;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, black_box, criterion_group, criterion_main};
-use velocity_sync::protocol::{ClientMessage, Edit, Hello, ProtocolLimits, UpdateRequest, decode_client};
+use velocity_sync::protocol::{
+    ClientMessage, Edit, Hello, ProtocolLimits, UpdateRequest, decode_client,
+};
 use velocity_sync::{FileId, FilePath, ProjectClient, ProjectServer, Role, ServerConfig, TextOp};
 
 /// A server holding one text file, with two editors and an agent connected.
@@ -20,7 +22,10 @@ fn project(text: &str) -> (ProjectServer, FileId) {
         server.connect(client, role);
     }
     let mut editor = ProjectClient::new(1);
-    let id = editor.create(FilePath::parse("src/App.tsx").unwrap(), Some(text.as_bytes().to_vec()));
+    let id = editor.create(
+        FilePath::parse("src/App.tsx").unwrap(),
+        Some(text.as_bytes().to_vec()),
+    );
     while let Some(message) = editor.poll_outbound() {
         if !matches!(message, ClientMessage::Hello(_)) {
             server.handle(1, message);
@@ -32,13 +37,23 @@ fn project(text: &str) -> (ProjectServer, FileId) {
 
 /// `count` keystroke messages as JSON: two editors typing at once, the
 /// second always one revision behind (so every other message transforms).
-fn keystrokes(id: FileId, start_len: usize, start_rev: u64, count: usize, seq0: u64) -> Vec<(u64, String)> {
+fn keystrokes(
+    id: FileId,
+    start_len: usize,
+    start_rev: u64,
+    count: usize,
+    seq0: u64,
+) -> Vec<(u64, String)> {
     let mut len = start_len;
     let mut rev = start_rev;
     (0..count)
         .map(|k| {
             let client = 1 + (k % 2) as u64;
-            let (base, base_len) = if client == 1 { (rev, len) } else { (rev - 1, len - 1) };
+            let (base, base_len) = if client == 1 {
+                (rev, len)
+            } else {
+                (rev - 1, len - 1)
+            };
             let op = TextOp::from_splice(base_len, base_len / 2, 0, "x").unwrap();
             let message = ClientMessage::Update(UpdateRequest {
                 id,
@@ -53,78 +68,74 @@ fn keystrokes(id: FileId, start_len: usize, start_rev: u64, count: usize, seq0: 
         .collect()
 }
 
+/// Two editors typing into one document on a server.
+struct Typing {
+    server: ProjectServer,
+    id: FileId,
+    len: usize,
+    rev: u64,
+    seq: u64,
+}
+
+impl Typing {
+    /// A fresh ~10 KB document with one op applied, so the second editor can
+    /// be a revision behind.
+    fn fresh(limits: &ProtocolLimits) -> Self {
+        let text = "fn main() {}\n".repeat(800);
+        let (mut server, id) = project(&text);
+        let len = text.chars().count();
+        let warm = keystrokes(id, len, 0, 1, 1_000_000_000);
+        server.handle(1, decode_client(warm[0].1.as_bytes(), limits).unwrap());
+        while server.poll_outbound().is_some() {}
+        Self {
+            server,
+            id,
+            len: len + 1,
+            rev: 1,
+            seq: 1,
+        }
+    }
+
+    fn next_messages(&mut self, count: usize) -> Vec<(u64, String)> {
+        let messages = keystrokes(self.id, self.len, self.rev, count, self.seq);
+        self.len += count;
+        self.rev += count as u64;
+        self.seq += count as u64 / 2 + 1;
+        messages
+    }
+}
+
 fn keystroke_path(c: &mut Criterion) {
     let limits = ProtocolLimits::default();
     let mut group = c.benchmark_group("protocol");
     group.throughput(Throughput::Elements(1));
     group.bench_function("keystroke_json_in_json_out", |b| {
         b.iter_custom(|iters| {
-            let text = "fn main() {}\n".repeat(800);
-            let (mut server, id) = project(&text);
+            let mut typing = Typing::fresh(&limits);
             let mut total = Duration::ZERO;
             let mut done = 0u64;
-            let (mut len, mut rev, mut seq) = (text.chars().count() + 1, 1u64, 1u64);
-            // Warm the document with one op so the second editor can be behind.
-            let warm = keystrokes(id, len - 1, 0, 1, 100_000_000);
-            server.handle(1, decode_client(warm[0].1.as_bytes(), &limits).unwrap());
-            while server.poll_outbound().is_some() {}
             while done < iters {
+                if typing.len > 60_000 {
+                    // Keep the document a realistic size.
+                    typing = Typing::fresh(&limits);
+                }
                 let chunk = (iters - done).min(10_000) as usize;
-                let messages = keystrokes(id, len, rev, chunk, seq);
+                let messages = typing.next_messages(chunk);
                 let started = Instant::now();
                 for (client, json) in &messages {
                     let message = decode_client(json.as_bytes(), &limits).unwrap();
-                    server.handle(*client, message);
-                    while let Some(out) = server.poll_outbound() {
+                    typing.server.handle(*client, message);
+                    while let Some(out) = typing.server.poll_outbound() {
                         black_box(out.message.to_json());
                     }
                 }
                 total += started.elapsed();
                 done += chunk as u64;
-                len += chunk;
-                rev += chunk as u64;
-                seq += chunk as u64 / 2 + 1;
-                if len > 60_000 {
-                    // Keep the document a realistic size: start a fresh one.
-                    let fresh = project(&text);
-                    server = fresh.0;
-                    let warm = keystrokes(fresh.1, text.chars().count(), 0, 1, 100_000_000);
-                    server.handle(1, decode_client(warm[0].1.as_bytes(), &limits).unwrap());
-                    while server.poll_outbound().is_some() {}
-                    len = text.chars().count() + 1;
-                    rev = 1;
-                    seq = 1;
-                    return total.max(Duration::from_nanos(1)) + catch_up_rest(&mut server, fresh.1, iters - done, &limits);
-                }
             }
             total
         });
     });
     group.finish();
-}
-
-/// Runs the remaining keystrokes on a fresh document (after a reset).
-fn catch_up_rest(server: &mut ProjectServer, id: FileId, left: u64, limits: &ProtocolLimits) -> Duration {
-    let mut total = Duration::ZERO;
-    let text_len = 800 * 13;
-    let (mut len, mut rev, mut seq, mut done) = (text_len + 1, 1u64, 1u64, 0u64);
-    while done < left {
-        let chunk = (left - done).min(10_000) as usize;
-        let messages = keystrokes(id, len, rev, chunk, seq);
-        let started = Instant::now();
-        for (client, json) in &messages {
-            server.handle(*client, decode_client(json.as_bytes(), limits).unwrap());
-            while let Some(out) = server.poll_outbound() {
-                black_box(out.message.to_json());
-            }
-        }
-        total += started.elapsed();
-        done += chunk as u64;
-        len += chunk;
-        rev += chunk as u64;
-        seq += chunk as u64 / 2 + 1;
-    }
-    total
 }
 
 fn catch_up(c: &mut Criterion) {
@@ -141,7 +152,15 @@ fn catch_up(c: &mut Criterion) {
     let mut group = c.benchmark_group("protocol");
     group.bench_function("catch_up_1000_ops_behind", |b| {
         b.iter(|| {
-            server.handle(3, ClientMessage::Hello(Hello { client: 3, n: Some(behind), manifest: None, have: Vec::new() }));
+            server.handle(
+                3,
+                ClientMessage::Hello(Hello {
+                    client: 3,
+                    n: Some(behind),
+                    manifest: None,
+                    have: Vec::new(),
+                }),
+            );
             let out = server.poll_outbound().unwrap();
             black_box(out.message.to_json().len())
         });
@@ -156,7 +175,8 @@ fn simulator(c: &mut Criterion) {
         let mut seed = 0;
         b.iter(|| {
             seed += 1;
-            let sim = sim::run_seed(seed, 300, sim::Faults::harsh(), ServerConfig::default()).unwrap();
+            let sim =
+                sim::run_seed(seed, 300, sim::Faults::harsh(), ServerConfig::default()).unwrap();
             black_box(sim.ops)
         });
     });
