@@ -19,7 +19,60 @@
 //! - [`ot`]: operational transform for live text editing ([`TextOp`],
 //!   [`Document`], [`Client`]).
 //!
+//! - [`ProjectServer`] / [`ProjectClient`]: the authority and a participant,
+//!   speaking the [`protocol`] (see `PROTOCOL.md`); [`hydrate`] plans bring a
+//!   participant from nothing to the server's project.
+//!
 //! Every error carries a stable [`Error::code`].
+//!
+//! # A server and two clients
+//! The caller moves messages; here, directly, in a loop until all are quiet.
+//!
+//! ```
+//! use velocity_sync::{FilePath, ProjectClient, ProjectServer, Recipient, Role, ServerConfig, TextOp};
+//! # fn main() -> Result<(), velocity_sync::Error> {
+//! let mut server = ProjectServer::new(ServerConfig::default());
+//! let mut clients = [ProjectClient::new(1), ProjectClient::new(2)];
+//! for client in &mut clients {
+//!     server.connect(client.id(), Role::Editor);
+//!     client.connect();
+//! }
+//! let id = clients[0].create(FilePath::parse("notes.md")?, Some(b"hello".to_vec()));
+//! let mut pump = |server: &mut ProjectServer, clients: &mut [ProjectClient; 2]| loop {
+//!     let mut quiet = true;
+//!     for client in clients.iter_mut() {
+//!         while let Some(message) = client.poll_outbound() {
+//!             server.handle(client.id(), message);
+//!             quiet = false;
+//!         }
+//!     }
+//!     while let Some(out) = server.poll_outbound() {
+//!         for client in clients.iter_mut() {
+//!             let to_me = match out.to {
+//!                 Recipient::Client(c) => c == client.id(),
+//!                 Recipient::AllExcept(c) => c != client.id(),
+//!                 Recipient::All => true,
+//!             };
+//!             if to_me {
+//!                 client.handle((*out.message).clone());
+//!             }
+//!         }
+//!         quiet = false;
+//!     }
+//!     if quiet {
+//!         break;
+//!     }
+//! };
+//! pump(&mut server, &mut clients);
+//! // Both type at the same time.
+//! clients[0].edit(id, TextOp::from_splice(5, 5, 0, " world")?)?;
+//! clients[1].edit(id, TextOp::from_splice(5, 0, 0, ">> ")?)?;
+//! pump(&mut server, &mut clients);
+//! assert_eq!(clients[0].text(&id), Some(">> hello world"));
+//! assert_eq!(clients[1].text(&id), Some(">> hello world"));
+//! # Ok(())
+//! # }
+//! ```
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 

@@ -232,3 +232,40 @@ fn read_only_connections_cannot_write() {
     assert_eq!(net.rejections(2), ["sync.read_only"]);
     assert_eq!(net.paths(), ["a.ts"]);
 }
+
+#[test]
+fn presence_moves_through_concurrent_edits() {
+    let mut net = project(&[("a.txt", "hello world")]);
+    let id = net.id_at("a.txt").unwrap();
+    // B puts its cursor before "world"; A inserts "big " there first.
+    net.clients[1]
+        .set_cursor(
+            id,
+            Some(velocity_sync::protocol::Cursor { head: 6, anchor: 6 }),
+        )
+        .unwrap();
+    net.clients[0]
+        .edit(id, TextOp::from_splice(11, 6, 0, "big ").unwrap())
+        .unwrap();
+    net.send(0);
+    net.send(1);
+    net.settle();
+    let seen: Vec<_> = net.events[0]
+        .iter()
+        .filter_map(|e| match e {
+            velocity_sync::ClientEvent::Presence { client, cursor, .. } => Some((*client, *cursor)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [(
+            2,
+            Some(velocity_sync::protocol::Cursor {
+                head: 10,
+                anchor: 10
+            })
+        )]
+    );
+    net.assert_converged();
+}
