@@ -47,7 +47,11 @@ impl Trace {
 /// # Panics
 /// When the folder is missing, naming where it was looked for.
 pub fn traces_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/traces");
+    // `VELOCITY_SYNC_TRACES` points elsewhere when the checkout has no
+    // `../shared` beside it.
+    let dir = std::env::var_os("VELOCITY_SYNC_TRACES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/traces"));
     assert!(
         dir.join("sequential").is_dir(),
         "editing traces not found at {}: the shared/traces folder must sit next to the repository checkout",
