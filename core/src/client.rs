@@ -125,6 +125,9 @@ impl ClientError {
     }
 }
 
+/// Content hashes a `sync:hello` lists at most (the default protocol limit).
+const MAX_HAVE: usize = 10_000;
+
 /// One text file's live state.
 #[derive(Debug, Clone)]
 struct TextState {
@@ -283,11 +286,19 @@ impl ProjectClient {
 
     fn send_hello(&mut self) {
         let known = self.synced;
+        // Without a place in the log, tell the server which contents are
+        // here already (a hydration cut short, a restart), so a snapshot
+        // sends only what is missing.
+        let have = if known {
+            Vec::new()
+        } else {
+            self.store.hashes().take(MAX_HAVE).copied().collect()
+        };
         self.outbox.push_back(ClientMessage::Hello(Hello {
             client: self.id,
             n: known.then_some(self.n),
             manifest: known.then(|| self.manifest.id()),
-            have: Vec::new(),
+            have,
         }));
     }
 

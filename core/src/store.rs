@@ -95,6 +95,11 @@ pub struct MemoryBlobStore {
 }
 
 impl MemoryBlobStore {
+    /// The hashes of every blob held, in no particular order.
+    pub fn hashes(&self) -> impl Iterator<Item = &ContentHash> {
+        self.blobs.keys()
+    }
+
     /// Number of blobs held.
     pub fn len(&self) -> usize {
         self.blobs.len()

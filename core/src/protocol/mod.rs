@@ -138,7 +138,9 @@ impl ProtocolError {
     }
 }
 
-/// Limits checked on every message, each configurable.
+/// Limits checked on every message, each configurable. (Files per project
+/// and bytes per project are the manifest's limits:
+/// [`ServerConfig::manifest_limits`](crate::ServerConfig::manifest_limits).)
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProtocolLimits {
     /// Bytes of one message. Default 1 MiB.
@@ -146,8 +148,6 @@ pub struct ProtocolLimits {
     /// Bytes of one file's content in a message. Default 768 KiB (larger
     /// files travel chunked in hydration batches).
     pub max_file_bytes: u64,
-    /// Entries per project. Default 100,000.
-    pub max_files: u64,
     /// Bytes of one hydration batch. Default 200 KiB (under Supabase
     /// Realtime's 256 KB broadcast limit).
     pub max_batch_bytes: usize,
@@ -162,7 +162,6 @@ impl Default for ProtocolLimits {
         Self {
             max_message_bytes: 1 << 20,
             max_file_bytes: 768 << 10,
-            max_files: 100_000,
             max_batch_bytes: 200 << 10,
             max_op_components: 20_000,
             max_have: 10_000,

@@ -16,19 +16,27 @@ pub struct Net {
     inboxes: Vec<VecDeque<String>>,
     pub events: Vec<Vec<ClientEvent>>,
     pub received: Vec<Vec<ServerMessage>>,
+    pub connected: Vec<bool>,
+    roles: Vec<Role>,
     limits: ProtocolLimits,
 }
 
 impl Net {
     /// A server and one client per role, all connected and caught up.
     pub fn new(roles: &[Role]) -> Self {
-        let config = ServerConfig::default();
+        Self::with_config(roles, ServerConfig::default())
+    }
+
+    /// Like [`Net::new`] with a server configuration.
+    pub fn with_config(roles: &[Role], config: ServerConfig) -> Self {
         let mut net = Self {
             server: ProjectServer::new(config),
             clients: Vec::new(),
             inboxes: Vec::new(),
             events: Vec::new(),
             received: Vec::new(),
+            connected: Vec::new(),
+            roles: roles.to_vec(),
             limits: config.limits,
         };
         for (i, role) in roles.iter().enumerate() {
@@ -39,6 +47,7 @@ impl Net {
             net.inboxes.push(VecDeque::new());
             net.events.push(Vec::new());
             net.received.push(Vec::new());
+            net.connected.push(true);
         }
         net.settle();
         net
@@ -48,6 +57,9 @@ impl Net {
     /// answers into the inboxes, undelivered).
     pub fn send(&mut self, i: usize) {
         let id = self.clients[i].id();
+        if !self.connected[i] {
+            return;
+        }
         while let Some(message) = self.clients[i].poll_outbound() {
             let json = message.to_json();
             let decoded =
@@ -66,10 +78,50 @@ impl Net {
                     Recipient::AllExcept(c) => c != client.id(),
                     Recipient::All => true,
                 };
-                if to_me {
+                if to_me && self.connected[i] {
                     self.inboxes[i].push_back(json.clone());
                 }
             }
+        }
+    }
+
+    /// Adds bookkeeping for a client pushed onto `clients` after creation
+    /// (connected, as an agent).
+    pub fn inboxes_for_new_client(&mut self) {
+        self.inboxes.push(VecDeque::new());
+        self.events.push(Vec::new());
+        self.received.push(Vec::new());
+        self.connected.push(true);
+        self.roles.push(Role::Agent);
+    }
+
+    /// Drops client `i`'s connection: whatever is in flight to it is lost.
+    pub fn disconnect(&mut self, i: usize) {
+        self.connected[i] = false;
+        self.inboxes[i].clear();
+        self.server.disconnect(self.clients[i].id());
+    }
+
+    /// Opens a new connection for client `i` (it says `sync:hello`).
+    pub fn reconnect(&mut self, i: usize) {
+        self.connected[i] = true;
+        self.server.connect(self.clients[i].id(), self.roles[i]);
+        self.clients[i].connect();
+    }
+
+    /// Delivers at most `count` queued messages to client `i`.
+    pub fn receive_some(&mut self, i: usize, count: usize) {
+        for _ in 0..count {
+            let Some(json) = self.inboxes[i].pop_front() else {
+                break;
+            };
+            let message =
+                decode_server(json.as_bytes(), &self.limits).expect("server messages decode");
+            self.received[i].push(message.clone());
+            self.clients[i].handle(message);
+        }
+        while let Some(event) = self.clients[i].poll_event() {
+            self.events[i].push(event);
         }
     }
 
