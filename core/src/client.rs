@@ -520,7 +520,7 @@ impl ProjectClient {
                 let tree = error.seq.filter(|seq| {
                     self.pending_tree
                         .get(seq)
-                        .is_some_and(|m| request_file(m) == error.id)
+                        .is_some_and(|m| m.file() == error.id)
                 });
                 match tree {
                     Some(seq) => {
@@ -964,11 +964,7 @@ impl ProjectClient {
                 .and_then(|entry| self.store.get(&entry.hash).map(|blob| (entry, blob)));
             let Some((entry, snapshot)) = snapshot else {
                 // Created here and not confirmed yet: its create is resent.
-                if self
-                    .pending_tree
-                    .values()
-                    .any(|m| request_file(m) == Some(id))
-                {
+                if self.pending_tree.values().any(|m| m.file() == Some(id)) {
                     self.texts.insert(id, state);
                 }
                 continue;
@@ -1071,17 +1067,6 @@ impl ProjectClient {
             self.catching_up = true;
             self.send_hello();
         }
-    }
-}
-
-fn request_file(message: &ClientMessage) -> Option<FileId> {
-    match message {
-        ClientMessage::Update(m) => Some(m.id),
-        ClientMessage::Create(m) => Some(m.id),
-        ClientMessage::Delete(m) => Some(m.id),
-        ClientMessage::Rename(m) => m.id,
-        ClientMessage::Presence(m) => Some(m.id),
-        ClientMessage::Hello(_) | ClientMessage::LegacyUpdate(_) => None,
     }
 }
 

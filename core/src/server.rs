@@ -282,8 +282,7 @@ impl<S: BlobStore> ProjectServer<S> {
     /// Handles one message from `client`. Refusals become `error` messages
     /// to that client; nothing a refused request asked for is applied.
     pub fn handle(&mut self, client: ClientId, message: ClientMessage) {
-        let seq = request_seq(&message);
-        let id = request_file(&message);
+        let (seq, id) = (message.seq(), message.file());
         if let Err(error) = self.dispatch(client, message) {
             self.send(
                 Recipient::Client(client),
@@ -1062,27 +1061,4 @@ fn legacy_id(path: &FilePath, n: u64) -> FileId {
     bytes[6] = (bytes[6] & 0x0f) | 0x80;
     bytes[8] = (bytes[8] & 0x3f) | 0x80;
     FileId::from_bytes(bytes)
-}
-
-fn request_seq(message: &ClientMessage) -> Option<u64> {
-    match message {
-        ClientMessage::Update(m) => Some(m.seq),
-        ClientMessage::Create(m) => Some(m.seq),
-        ClientMessage::Delete(m) => Some(m.seq),
-        ClientMessage::Rename(m) => Some(m.seq),
-        ClientMessage::Hello(_) | ClientMessage::LegacyUpdate(_) | ClientMessage::Presence(_) => {
-            None
-        }
-    }
-}
-
-fn request_file(message: &ClientMessage) -> Option<FileId> {
-    match message {
-        ClientMessage::Update(m) => Some(m.id),
-        ClientMessage::Create(m) => Some(m.id),
-        ClientMessage::Delete(m) => Some(m.id),
-        ClientMessage::Rename(m) => m.id,
-        ClientMessage::Presence(m) => Some(m.id),
-        ClientMessage::Hello(_) | ClientMessage::LegacyUpdate(_) => None,
-    }
 }

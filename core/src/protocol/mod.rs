@@ -369,6 +369,29 @@ fn wrap(event: &str, payload: &impl Serialize) -> String {
 }
 
 impl ClientMessage {
+    /// The request's sequence number, for requests that carry one.
+    pub fn seq(&self) -> Option<u64> {
+        match self {
+            Self::Update(m) => Some(m.seq),
+            Self::Create(m) => Some(m.seq),
+            Self::Delete(m) => Some(m.seq),
+            Self::Rename(m) => Some(m.seq),
+            Self::Hello(_) | Self::LegacyUpdate(_) | Self::Presence(_) => None,
+        }
+    }
+
+    /// The file the request is about, if it names one by id.
+    pub fn file(&self) -> Option<crate::entry::FileId> {
+        match self {
+            Self::Update(m) => Some(m.id),
+            Self::Create(m) => Some(m.id),
+            Self::Delete(m) => Some(m.id),
+            Self::Rename(m) => m.id,
+            Self::Presence(m) => Some(m.id),
+            Self::Hello(_) | Self::LegacyUpdate(_) => None,
+        }
+    }
+
     /// The event name it travels under.
     pub fn name(&self) -> &'static str {
         match self {
