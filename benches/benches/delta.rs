@@ -44,10 +44,17 @@ fn imara_lines(old: &str, new: &str, algorithm: imara_diff::Algorithm) -> usize 
 fn line_diffs(c: &mut Criterion) {
     let mut group = c.benchmark_group("delta/line_diff");
     group.sample_size(10);
+    // In test mode (debug, run once) similar's quadratic rewrite would take
+    // minutes: use small inputs there.
+    let unit = if velocity_sync_benches::full_run() {
+        1 << 20
+    } else {
+        16 << 10
+    };
     let cases = [
-        ("1MB_1pct", texts(1 << 20, 100)),
-        ("2MB_1pct", texts(2 << 20, 100)),
-        ("2MB_rewrite", texts(2 << 20, 1)),
+        ("1MB_1pct", texts(unit, 100)),
+        ("2MB_1pct", texts(2 * unit, 100)),
+        ("2MB_rewrite", texts(2 * unit, 1)),
     ];
     for (name, (old, new)) in &cases {
         group.throughput(Throughput::Bytes((old.len() + new.len()) as u64));

@@ -9,15 +9,20 @@ use velocity_sync::{BlobStore, MemoryBlobStore};
 use velocity_sync_benches::{file_content, project_manifest};
 
 fn hydration(c: &mut Criterion) {
-    let manifest = project_manifest(10_000);
+    let count = if velocity_sync_benches::full_run() {
+        10_000
+    } else {
+        500
+    };
+    let manifest = project_manifest(count);
     let mut server = MemoryBlobStore::default();
-    for index in 0..10_000 {
+    for index in 0..count {
         server.insert(file_content(index, 0));
     }
     let options = HydrationOptions::default();
     let mut group = c.benchmark_group("hydrate");
     group.sample_size(10);
-    group.throughput(Throughput::Elements(10_000));
+    group.throughput(Throughput::Elements(count as u64));
     group.bench_function("plan_10k", |b| {
         b.iter(|| black_box(plan(&manifest, |_| false, |_| false, &options)));
     });

@@ -10,7 +10,12 @@ use velocity_sync_benches::{file_content, project_entries, project_manifest, pro
 fn build(c: &mut Criterion) {
     let mut group = c.benchmark_group("manifest/build");
     group.sample_size(10);
-    for count in [1_000usize, 10_000, 100_000] {
+    let counts: &[usize] = if velocity_sync_benches::full_run() {
+        &[1_000, 10_000, 100_000]
+    } else {
+        &[1_000]
+    };
+    for &count in counts {
         let entries = project_entries(count);
         group.throughput(Throughput::Elements(count as u64));
         group.bench_with_input(BenchmarkId::new("insert", count), &entries, |b, entries| {
@@ -34,7 +39,12 @@ fn build(c: &mut Criterion) {
 }
 
 fn update(c: &mut Criterion) {
-    let base = project_manifest(100_000);
+    let size = if velocity_sync_benches::full_run() {
+        100_000
+    } else {
+        2_000
+    };
+    let base = project_manifest(size);
     let mut edit = 0u64;
     let mut group = c.benchmark_group("manifest");
     // The server's case: the previous version stays alive (shared), so the
@@ -42,7 +52,7 @@ fn update(c: &mut Criterion) {
     group.bench_function("update_and_id_100k", |b| {
         b.iter(|| {
             edit += 1;
-            let index = (edit as usize * 7919) % 100_000;
+            let index = (edit as usize * 7919) % size;
             let mut next = base.successor();
             let content = file_content(index, edit);
             let entry = FileEntry::from_content(project_path(index), &content)
@@ -58,7 +68,7 @@ fn update(c: &mut Criterion) {
     group.bench_function("update_in_place_and_id_100k", |b| {
         b.iter(|| {
             edit += 1;
-            let index = (edit as usize * 7919) % 100_000;
+            let index = (edit as usize * 7919) % size;
             let mut entry = owned.get(&project_path(index)).unwrap();
             entry.hash = hash;
             entry.revision += 1;
@@ -68,7 +78,7 @@ fn update(c: &mut Criterion) {
     });
     let mut changed = base.successor();
     for k in 0..10 {
-        let index = k * 9_973;
+        let index = k * (size / 10 - 7);
         changed
             .insert(FileEntry::from_content(
                 project_path(index),
