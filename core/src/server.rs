@@ -320,7 +320,7 @@ impl<S: BlobStore> ProjectServer<S> {
             }
             ClientMessage::LegacyUpdate(update) => {
                 write(role)?;
-                self.legacy_update(client, update)
+                self.legacy_update(update)
             }
             ClientMessage::Create(create) => {
                 write(role)?;
@@ -426,17 +426,16 @@ impl<S: BlobStore> ProjectServer<S> {
                 if entry.kind == FileKind::Text
                     && FileKind::classify(bytes.as_slice()) == FileKind::Text =>
             {
+                // Diff against what the sender saw (or, when that revision
+                // is no longer kept, the current text), so edits ordered
+                // since still merge.
                 let doc = self.document(id)?;
-                let seen = doc
-                    .text_at(base)
-                    .or_else(|_| Ok::<_, OtError>(doc.text()))?;
-                let new = String::from_utf8_lossy(bytes.as_slice());
-                let base_used = if doc.text_at(base).is_ok() {
-                    base
-                } else {
-                    doc.rev()
+                let (seen, base) = match doc.text_at(base) {
+                    Ok(seen) => (seen, base),
+                    Err(_) => (doc.text(), doc.rev()),
                 };
-                return self.submit(client, id, seq, base_used, TextOp::diff(&seen, &new));
+                let new = String::from_utf8_lossy(bytes.as_slice());
+                return self.submit(client, id, seq, base, TextOp::diff(&seen, &new));
             }
             Edit::Content(bytes) => {
                 return self
@@ -495,7 +494,7 @@ impl<S: BlobStore> ProjectServer<S> {
         Ok(())
     }
 
-    fn legacy_update(&mut self, client: ClientId, update: LegacyUpdate) -> Result<(), SyncError> {
+    fn legacy_update(&mut self, update: LegacyUpdate) -> Result<(), SyncError> {
         let bytes = update.content.into_bytes();
         match self.manifest.get(&update.path) {
             Some(entry) if entry.kind == FileKind::Text => {
@@ -527,7 +526,6 @@ impl<S: BlobStore> ProjectServer<S> {
                     executable: false,
                     content: Some(Bytes::new(bytes)),
                 })?;
-                let _ = client;
                 Ok(())
             }
         }
@@ -746,14 +744,13 @@ impl<S: BlobStore> ProjectServer<S> {
             .manifest
             .get_by_id(&id)
             .ok_or(SyncError::UnknownFile { id })?;
-        let mut new = FileEntry::from_content(old.path.clone(), bytes.as_slice())
+        let new = FileEntry::from_content(old.path.clone(), bytes.as_slice())
             .with_id(id)
             .with_executable(old.executable)
             .with_revision(old.revision + 1);
         if new.hash == old.hash && new.kind == old.kind {
             return Ok(None);
         }
-        new.revision = old.revision + 1;
         let change = if new.kind == old.kind {
             Change::Modified {
                 old,
