@@ -4,7 +4,7 @@ use std::cell::Cell;
 use std::collections::{BTreeMap, VecDeque};
 use std::ops::Range;
 
-use jumprope::{JumpRope, JumpRopeBuf};
+use super::body::Body;
 
 use super::error::{OtError, ResyncRequired};
 use super::op::{Component, Side, TextOp, char_len};
@@ -57,9 +57,10 @@ pub struct Submitted {
 /// ```
 #[derive(Clone)]
 pub struct Document {
-    /// Buffered rope: runs of adjacent keystrokes are merged before they
-    /// reach the skip list (4× faster than a plain `JumpRope` on the traces).
-    rope: JumpRopeBuf,
+    /// The text: a buffered rope while edited (runs of adjacent keystrokes
+    /// are merged before they reach the skip list, 4× faster than a plain
+    /// `JumpRope` on the traces), a flat string after [`Document::compact`].
+    body: Body,
     rev: u64,
     history: History,
     clients: BTreeMap<ClientId, Seen>,
@@ -78,7 +79,7 @@ impl std::fmt::Debug for Document {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Document")
             .field("rev", &self.rev)
-            .field("len_chars", &self.rope.len_chars())
+            .field("len_chars", &self.body.len_chars())
             .field("history", &self.history.entries.len())
             .finish_non_exhaustive()
     }
@@ -104,10 +105,8 @@ impl Document {
     /// A document holding `text` at revision `rev`, with no history (ops based
     /// on an older revision get [`ResyncRequired`]).
     pub fn from_snapshot(text: &str, rev: u64) -> Self {
-        let mut rope = JumpRope::new();
-        rope.insert(0, text);
         Self {
-            rope: JumpRopeBuf::with_rope(rope),
+            body: Body::new(text),
             rev,
             history: History::new(DEFAULT_HISTORY),
             clients: BTreeMap::new(),
@@ -136,21 +135,21 @@ impl Document {
 
     /// Length in Unicode scalar values.
     pub fn len_chars(&self) -> usize {
-        self.rope.len_chars()
+        self.body.len_chars()
     }
 
     /// Length in UTF-8 bytes.
     pub fn len_bytes(&self) -> usize {
-        self.rope.len_bytes()
+        self.body.len_bytes()
     }
 
-    /// Rebuilds the rope with full nodes. Keystroke-by-keystroke editing
-    /// leaves nodes partly filled; a compacted rope holds about 2.3× its
-    /// text (the rope's fixed node layout), a fragmented one up to ~6×.
-    /// `O(n)`; worth calling when a document goes idle.
+    /// Frees what an idle document does not need: the text becomes one
+    /// exact-size string (1.0× its size; a rope edited keystroke by keystroke
+    /// holds 5–7×, a packed one ~2.3×) and spare capacity is released. The
+    /// next edit rebuilds the rope (one `O(n)` copy). `O(n)`; worth calling
+    /// when a document goes idle.
     pub fn compact(&mut self) {
-        let text = self.text();
-        self.rope = JumpRopeBuf::with_rope(JumpRope::from(text.as_str()));
+        self.body.freeze();
         self.history.bytes.shrink_to_fit();
         self.history.entries.shrink_to_fit();
         self.scratch = String::new();
@@ -158,12 +157,12 @@ impl Document {
 
     /// Whether the text is empty.
     pub fn is_empty(&self) -> bool {
-        self.rope.is_empty()
+        self.body.len_bytes() == 0
     }
 
     /// The current text.
     pub fn text(&self) -> String {
-        self.rope.borrow().to_string()
+        self.body.to_text()
     }
 
     /// The latest sequence number applied for `client`.
@@ -273,9 +272,9 @@ impl Document {
     fn hash_uncached(&self, rev: u64) -> Result<ContentHash, OtError> {
         if rev == self.rev {
             let mut hasher = blake3::Hasher::new();
-            for chunk in self.rope.borrow().substrings() {
+            self.body.for_each_chunk(|chunk| {
                 hasher.update(chunk.as_bytes());
-            }
+            });
             return Ok(ContentHash::from_bytes(*hasher.finalize().as_bytes()));
         }
         Ok(ContentHash::of(self.text_at(rev)?.as_bytes()))
@@ -284,7 +283,7 @@ impl Document {
     /// Bytes of heap this document holds: the rope, the history and the
     /// client table (an estimate from capacities, not an allocator count).
     pub fn heap_size(&self) -> usize {
-        self.rope.borrow().mem_size()
+        self.body.mem_size()
             + self.history.bytes.capacity()
             + self.history.entries.capacity() * size_of::<Entry>()
             + self.clients.len() * (size_of::<(ClientId, Seen)>() + 16)
@@ -399,7 +398,7 @@ impl Document {
         op: &TextOp,
         from: Option<(ClientId, u64)>,
     ) -> Result<(), OtError> {
-        let text_len = self.rope.len_chars();
+        let text_len = self.body.len_chars();
         if op.base_len() != text_len {
             return Err(OtError::LengthMismatch {
                 op_len: op.base_len(),
@@ -408,6 +407,7 @@ impl Document {
         }
         let bytes = &mut self.history.bytes;
         bytes.reserve(op.components().len() * 11);
+        let rope = self.body.rope_mut();
         let mut pos = 0;
         for component in op.components() {
             match component {
@@ -417,13 +417,13 @@ impl Document {
                 }
                 Component::Insert(s) => {
                     write_run(bytes, TAG_INSERT, s.len(), s.as_bytes());
-                    self.rope.insert(pos, s);
+                    rope.insert(pos, s);
                     pos += char_len(s);
                 }
                 Component::Delete(n) => {
                     let range = pos..pos + n;
                     self.scratch.clear();
-                    for chunk in self.rope.as_mut().slice_substrings(range.clone()) {
+                    for chunk in rope.as_mut().slice_substrings(range.clone()) {
                         self.scratch.push_str(chunk);
                     }
                     write_run(
@@ -432,7 +432,7 @@ impl Document {
                         self.scratch.len(),
                         self.scratch.as_bytes(),
                     );
-                    self.rope.remove(range);
+                    rope.remove(range);
                 }
             }
         }
@@ -444,21 +444,19 @@ impl Document {
 
 impl Utf16Index for Document {
     fn len_chars(&self) -> usize {
-        self.rope.len_chars()
+        self.body.len_chars()
     }
 
     fn len_utf16(&self) -> usize {
-        self.rope.borrow().len_wchars()
+        self.body.len_utf16()
     }
 
     fn utf16_of_char(&self, chars: usize) -> usize {
-        let rope = self.rope.borrow();
-        rope.chars_to_wchars(chars.min(rope.len_chars()))
+        self.body.utf16_of_char(chars)
     }
 
     fn char_of_utf16(&self, units: usize) -> Result<usize, OtError> {
-        let rope = self.rope.borrow();
-        let len = rope.len_wchars();
+        let len = self.body.len_utf16();
         if units > len {
             return Err(OtError::OutOfRange {
                 start: units,
@@ -466,8 +464,8 @@ impl Utf16Index for Document {
                 len,
             });
         }
-        let chars = rope.wchars_to_chars(units);
-        if rope.chars_to_wchars(chars) != units {
+        let chars = self.body.char_of_utf16(units);
+        if self.body.utf16_of_char(chars) != units {
             return Err(OtError::SplitSurrogate { offset: units });
         }
         Ok(chars)
@@ -811,5 +809,60 @@ mod tests {
         let op =
             TextOp::from_utf16_changes(&doc, &[crate::ot::Utf16Change::new(3, 1, "c")]).unwrap();
         assert_eq!(op.apply("a😀b").unwrap(), "a😀c");
+    }
+
+    #[test]
+    fn a_compacted_document_is_flat_and_behaves_the_same() {
+        let mut doc = Document::new();
+        let mut text = String::new();
+        for (k, piece) in ["a", "😀", "\r\n", "é", "b"]
+            .iter()
+            .cycle()
+            .take(3_000)
+            .enumerate()
+        {
+            let len = text.chars().count();
+            let pos = (k * 7) % (len + 1);
+            let op = TextOp::from_splice(len, pos, 0, piece).unwrap();
+            text = op.apply(&text).unwrap();
+            doc.submit(1, k as u64 + 1, doc.rev(), op).unwrap();
+        }
+        let live = doc.clone();
+        let hash = doc.content_hash(doc.rev()).unwrap();
+        doc.compact();
+        // Flat: the text itself plus the history, nothing else of size.
+        let held = doc.heap_size() - doc.history_heap_size();
+        assert!(
+            held <= text.len() + 64,
+            "{held} bytes for {} of text",
+            text.len()
+        );
+        assert!(live.heap_size() - live.history_heap_size() > 2 * text.len());
+        assert_eq!(doc.text(), text);
+        assert_eq!(doc.content_hash(doc.rev()).unwrap(), hash);
+        assert_eq!(
+            doc.text_at(doc.rev() - 10).unwrap(),
+            live.text_at(live.rev() - 10).unwrap()
+        );
+        for units in 0..=doc.len_utf16() {
+            assert_eq!(
+                doc.char_of_utf16(units),
+                live.char_of_utf16(units),
+                "{units}"
+            );
+        }
+        for chars in 0..=doc.len_chars() + 1 {
+            assert_eq!(
+                doc.utf16_of_char(chars),
+                live.utf16_of_char(chars),
+                "{chars}"
+            );
+        }
+        // The next edit brings the rope back.
+        let len = doc.len_chars();
+        let op = TextOp::from_splice(len, len, 0, "!").unwrap();
+        let rev = doc.rev();
+        doc.submit(2, 1, rev, op).unwrap();
+        assert_eq!(doc.text(), format!("{text}!"));
     }
 }

@@ -52,6 +52,7 @@
 //! # }
 //! ```
 
+mod body;
 mod client;
 mod diff;
 mod document;
