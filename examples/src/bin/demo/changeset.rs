@@ -28,7 +28,7 @@ fn describe(change: &Change) -> String {
 pub(crate) fn run() -> Result<(), velocity_sync::Error> {
     let started = Instant::now();
     println!();
-    println!("offline container: catching up with one changeset");
+    println!("the data model: an offline container catches up with one changeset");
 
     // The server's side: a project created from a template.
     let mut server_blobs = MemoryBlobStore::default();
@@ -133,7 +133,7 @@ pub(crate) fn run() -> Result<(), velocity_sync::Error> {
         .filter(|c| matches!(c.payload, Payload::Delta { .. }))
         .count();
     println!(
-        "changeset {} bytes of JSON: {} delta, {} whole blob, no bytes for the rename (full project: {} bytes)",
+        "changeset {} bytes of JSON: {} line delta(s), {} whole blob(s), no bytes for the rename (full project: {} bytes)",
         wire.len(),
         deltas,
         changeset.contents.len() - deltas,

@@ -162,11 +162,7 @@ fn short(id: &velocity_sync::ManifestId) -> String {
 
 fn live() -> Result<bool, velocity_sync::Error> {
     let mut demo = Demo::new();
-    println!(
-        "velocity-sync {} — demo: one engine for editor, server and preview container",
-        velocity_sync::VERSION
-    );
-    println!();
+    println!("live: two editors, a late preview container and a lossy network");
     demo.say("server", "owns an empty project");
 
     let a = demo.join("editor A", Role::Editor);
@@ -334,7 +330,14 @@ fn live() -> Result<bool, velocity_sync::Error> {
 }
 
 fn main() -> ExitCode {
-    let outcome = live().and_then(|agree| changeset::run().map(|()| agree));
+    println!(
+        "velocity-sync {} — demo: one engine for editor, server and preview container",
+        velocity_sync::VERSION
+    );
+    let outcome = changeset::run().and_then(|()| {
+        println!();
+        live()
+    });
     match outcome {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => {
