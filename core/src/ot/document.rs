@@ -65,6 +65,9 @@ pub struct Document {
     history: History,
     clients: BTreeMap<ClientId, Seen>,
     scratch: String,
+    /// The run of adjacent keystrokes typed last, so a backspace into it
+    /// reads the deleted text here instead of flushing and walking the rope.
+    typing: Typing,
     /// The last hash computed, by revision: asking again costs nothing.
     hash_cache: Cell<Option<(u64, ContentHash)>>,
 }
@@ -111,6 +114,7 @@ impl Document {
             history: History::new(DEFAULT_HISTORY),
             clients: BTreeMap::new(),
             scratch: String::new(),
+            typing: Typing::default(),
             hash_cache: Cell::new(None),
         }
     }
@@ -150,6 +154,7 @@ impl Document {
     /// when a document goes idle.
     pub fn compact(&mut self) {
         self.body.freeze();
+        self.typing = Typing::default();
         self.history.bytes.shrink_to_fit();
         self.history.entries.shrink_to_fit();
         self.scratch = String::new();
@@ -418,13 +423,17 @@ impl Document {
                 Component::Insert(s) => {
                     write_run(bytes, TAG_INSERT, s.len(), s.as_bytes());
                     rope.insert(pos, s);
-                    pos += char_len(s);
+                    let chars = char_len(s);
+                    self.typing.inserted(pos, s, chars);
+                    pos += chars;
                 }
                 Component::Delete(n) => {
                     let range = pos..pos + n;
                     self.scratch.clear();
-                    for chunk in rope.as_mut().slice_substrings(range.clone()) {
-                        self.scratch.push_str(chunk);
+                    if !self.typing.take_tail(range.clone(), &mut self.scratch) {
+                        for chunk in rope.as_mut().slice_substrings(range.clone()) {
+                            self.scratch.push_str(chunk);
+                        }
                     }
                     write_run(
                         bytes,
@@ -439,6 +448,53 @@ impl Document {
         self.rev += 1;
         self.history.push(from, self.rev);
         Ok(())
+    }
+}
+
+/// The last run of adjacent inserts: `text` sits at chars
+/// `start..start + chars` of the document. Any edit that is not typing at
+/// its end or deleting its tail ends the run.
+#[derive(Debug, Clone, Default)]
+struct Typing {
+    start: usize,
+    chars: usize,
+    text: String,
+}
+
+impl Typing {
+    fn inserted(&mut self, pos: usize, s: &str, chars: usize) {
+        if !self.text.is_empty() && pos == self.start + self.chars {
+            self.text.push_str(s);
+            self.chars += chars;
+        } else {
+            self.text.clear();
+            self.text.push_str(s);
+            self.start = pos;
+            self.chars = chars;
+        }
+    }
+
+    /// When `range` is the tail of the run, moves its text into `out` and
+    /// returns true; otherwise ends the run and returns false.
+    fn take_tail(&mut self, range: Range<usize>, out: &mut String) -> bool {
+        let end = self.start + self.chars;
+        if self.text.is_empty() || range.end != end || range.start < self.start {
+            self.text.clear();
+            return false;
+        }
+        let keep = range.start - self.start;
+        let byte = if self.text.len() == self.chars {
+            keep
+        } else {
+            self.text
+                .char_indices()
+                .nth(keep)
+                .map_or(self.text.len(), |(at, _)| at)
+        };
+        out.push_str(&self.text[byte..]);
+        self.text.truncate(byte);
+        self.chars = keep;
+        true
     }
 }
 
@@ -809,6 +865,37 @@ mod tests {
         let op =
             TextOp::from_utf16_changes(&doc, &[crate::ot::Utf16Change::new(3, 1, "c")]).unwrap();
         assert_eq!(op.apply("a😀b").unwrap(), "a😀c");
+    }
+
+    #[test]
+    fn backspaces_into_a_typing_run_record_the_deleted_text() {
+        // Typing, backspacing (within and past the run), typing elsewhere:
+        // every old revision must rebuild exactly from the history.
+        let mut doc = Document::from_text("start");
+        let mut texts = vec![doc.text()];
+        let steps: &[(usize, usize, &str)] = &[
+            (5, 0, " héllo"),
+            (11, 0, "😀"),
+            (11, 1, ""),
+            (10, 1, ""),
+            (8, 2, ""),
+            (8, 0, "ap!"),
+            (0, 0, ">"),
+            (11, 1, ""),
+            (3, 3, ""),
+            (3, 0, "xyz"),
+            (5, 1, ""),
+            (0, 4, ""),
+        ];
+        for (k, (pos, del, ins)) in steps.iter().enumerate() {
+            let len = doc.len_chars();
+            let op = TextOp::from_splice(len, *pos, *del, ins).unwrap();
+            doc.submit(1, k as u64 + 1, doc.rev(), op).unwrap();
+            texts.push(doc.text());
+        }
+        for (rev, text) in texts.iter().enumerate() {
+            assert_eq!(&doc.text_at(rev as u64).unwrap(), text, "revision {rev}");
+        }
     }
 
     #[test]
