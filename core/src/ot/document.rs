@@ -898,6 +898,32 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// Whatever the edits (typing, backspacing, deleting anywhere, astral
+        /// characters), every kept revision rebuilds from the history.
+        #[test]
+        fn every_revision_rebuilds_from_the_history(
+            edits in proptest::collection::vec((0usize..200, 0usize..4, "[ab😀é\n]{0,3}", proptest::bool::ANY), 1..120),
+        ) {
+            let mut doc = Document::from_text("seed text 😀 here");
+            let mut texts = vec![doc.text()];
+            for (k, (at, del, ins, near)) in edits.into_iter().enumerate() {
+                let len = doc.len_chars();
+                // Half the edits land next to the previous one, like typing.
+                let pos = if near { len.min(at % 3 + len.saturating_sub(3)) } else { at % (len + 1) };
+                let del = del.min(len - pos);
+                let op = TextOp::from_splice(len, pos, del, &ins).unwrap();
+                doc.submit(1, k as u64 + 1, doc.rev(), op).unwrap();
+                texts.push(doc.text());
+            }
+            for (rev, text) in texts.iter().enumerate().skip(texts.len().saturating_sub(DEFAULT_HISTORY)) {
+                proptest::prop_assert_eq!(&doc.text_at(rev as u64).unwrap(), text, "revision {}", rev);
+            }
+        }
+    }
+
     #[test]
     fn a_compacted_document_is_flat_and_behaves_the_same() {
         let mut doc = Document::new();
