@@ -20,7 +20,7 @@ use velocity_sync::protocol::{
 use velocity_sync::{ClientId, ContentHash, Role};
 
 use super::auth::{self, AuthError};
-use super::project::{self, Inbound, ProjectSettings, SharedStore};
+use super::project::{self, Inbound, Outbox, ProjectSettings, SharedStore};
 
 /// Everything the handlers share.
 pub struct AppState {
@@ -228,7 +228,7 @@ fn error_text(error: &ProtocolError) -> Utf8Bytes {
 async fn connection(state: Arc<AppState>, project: Uuid, role: Role, mut socket: WebSocket) {
     let conn = state.next_conn.fetch_add(1, Ordering::Relaxed);
     let limits = state.settings.config.limits;
-    let (tx, mut rx) = mpsc::channel::<Utf8Bytes>(state.send_queue);
+    let (tx, mut rx) = Outbox::new(state.send_queue);
     // Handed to the project at join, so a dropped connection sees its
     // queue close.
     let mut tx = Some(tx);

@@ -4,6 +4,7 @@
 //! the connections, and writes `project_files` at checkpoints.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -28,7 +29,7 @@ pub enum Inbound {
         /// The connection (a client id reconnecting gets a new one).
         conn: u64,
         /// Its bounded send queue.
-        tx: mpsc::Sender<Utf8Bytes>,
+        tx: Outbox,
     },
     /// A decoded message from a connection.
     Message {
@@ -48,6 +49,65 @@ pub enum Inbound {
     },
     /// The manifest as JSON, for `GET /projects/{id}/manifest`.
     Manifest(oneshot::Sender<String>),
+}
+
+/// Direct replies (a catch-up's hydration batches) may queue this many
+/// times the broadcast limit: a catch-up is a legitimate burst, bounded by
+/// the project's size, while broadcasts piling up mean the client is not
+/// keeping up.
+pub const REPLY_FACTOR: usize = 64;
+
+/// A connection's send queue, bounded by policy: a broadcast finds it full
+/// at `limit` waiting messages, a direct reply at `limit * REPLY_FACTOR`.
+#[derive(Debug, Clone)]
+pub struct Outbox {
+    tx: mpsc::UnboundedSender<Utf8Bytes>,
+    queued: Arc<AtomicUsize>,
+    limit: usize,
+}
+
+/// The connection's end of an [`Outbox`].
+#[derive(Debug)]
+pub struct OutboxReceiver {
+    rx: mpsc::UnboundedReceiver<Utf8Bytes>,
+    queued: Arc<AtomicUsize>,
+}
+
+impl Outbox {
+    /// A queue holding `limit` broadcasts.
+    pub fn new(limit: usize) -> (Self, OutboxReceiver) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let queued = Arc::new(AtomicUsize::new(0));
+        let receiver = OutboxReceiver {
+            rx,
+            queued: Arc::clone(&queued),
+        };
+        (Self { tx, queued, limit }, receiver)
+    }
+
+    /// Queues `text`; false when the queue is full or closed.
+    fn push(&self, text: Utf8Bytes, reply: bool) -> bool {
+        let cap = if reply {
+            self.limit.saturating_mul(REPLY_FACTOR)
+        } else {
+            self.limit
+        };
+        if self.queued.load(AtomicOrdering::Relaxed) >= cap {
+            return false;
+        }
+        self.queued.fetch_add(1, AtomicOrdering::Relaxed);
+        self.tx.send(text).is_ok()
+    }
+}
+
+impl OutboxReceiver {
+    /// The next message; `None` once the project dropped the connection
+    /// and everything queued was taken.
+    pub async fn recv(&mut self) -> Option<Utf8Bytes> {
+        let text = self.rx.recv().await?;
+        self.queued.fetch_sub(1, AtomicOrdering::Relaxed);
+        Some(text)
+    }
 }
 
 /// The store shared by every project task.
@@ -175,7 +235,7 @@ struct Task {
     project: Uuid,
     store: SharedStore,
     server: ProjectServer,
-    conns: HashMap<ClientId, (u64, mpsc::Sender<Utf8Bytes>)>,
+    conns: HashMap<ClientId, (u64, Outbox)>,
     /// The last event number in the ops log.
     persisted: u64,
 }
@@ -242,8 +302,9 @@ impl Task {
         let mut dropped = Vec::new();
         for out in outbound {
             let text = Utf8Bytes::from(out.message.to_json());
-            let mut send = |client: ClientId, tx: &mpsc::Sender<Utf8Bytes>| {
-                if tx.try_send(text.clone()).is_err() {
+            let reply = matches!(out.to, Recipient::Client(_));
+            let mut send = |client: ClientId, tx: &Outbox| {
+                if !tx.push(text.clone(), reply) {
                     dropped.push(client);
                 }
             };

@@ -74,6 +74,11 @@ pub struct InProcess {
 
 impl InProcess {
     pub async fn start(name: &str, options: Options) -> Self {
+        // Server logs in the test output when RUST_LOG is set.
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_test_writer()
+            .try_init();
         let db = temp_dir(name).join("sync.db");
         let store = SqliteStore::open(&db, Uuid::nil()).unwrap();
         let server = Server::bind("127.0.0.1:0".parse().unwrap(), store, options)
@@ -177,7 +182,13 @@ impl Peer {
             Err(_) => return false,
         };
         if let Message::Text(text) = frame {
-            let message = decode_server(text.as_bytes(), &ProtocolLimits::default()).unwrap();
+            // A replay catch-up is one message of any size: the client
+            // accepts up to 64 MiB, as tungstenite does.
+            let limits = ProtocolLimits {
+                max_message_bytes: 64 << 20,
+                ..ProtocolLimits::default()
+            };
+            let message = decode_server(text.as_bytes(), &limits).unwrap();
             if let ServerMessage::Error(error) = &message {
                 self.errors.push(error.code.clone());
             }
