@@ -38,12 +38,14 @@ CREATE TABLE IF NOT EXISTS sync_ops (
 ) WITHOUT ROWID;
 
 -- Where each project's `project_files` rows stand: the event number they
--- include and the manifest header (so the rebuilt manifest keeps its id).
+-- include, the manifest header, and the ids of executable files (rows have
+-- no executable bit), so the rebuilt manifest keeps its id.
 CREATE TABLE IF NOT EXISTS sync_projects (
     project_id       TEXT PRIMARY KEY,
     checkpoint_n     INTEGER NOT NULL,
     manifest_version INTEGER NOT NULL,
-    manifest_parent  TEXT
+    manifest_parent  TEXT,
+    executable_ids   TEXT NOT NULL DEFAULT '[]'
 );
 
 -- Contents by BLAKE3 hash, served immutable at GET /blobs/{hash}.

@@ -11,6 +11,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 use support::{Peer, SECRET, eventually, path, temp_dir};
+use tokio_tungstenite::tungstenite::Message;
 use uuid::Uuid;
 use velocity_sync::TextOp;
 
@@ -127,6 +128,30 @@ async fn kill_9_and_restart_keeps_every_acknowledged_edit() {
     })
     .await;
     drop(conn);
+    // An executable file (rows have no such bit) created after the
+    // checkpoint, by another editor speaking raw frames.
+    let mut raw = support::open(addr, project, &support::token(project, "editor"))
+        .await
+        .unwrap();
+    let hello = r#"{"v":1,"event":"sync:hello","payload":{"client":77}}"#;
+    let create = format!(
+        r#"{{"v":1,"event":"file:create","payload":{{"id":"{}","path":"run.sh","seq":1,"executable":true,"content":{{"text":"echo hi\n"}}}}}}"#,
+        Uuid::from_u128(0xE1)
+    );
+    for frame in [hello.to_owned(), create] {
+        futures_util::SinkExt::send(&mut raw, Message::text(frame))
+            .await
+            .unwrap();
+    }
+    editor.until_text("run.sh", "echo hi\n").await;
+    assert!(
+        editor
+            .client
+            .manifest()
+            .get(&path("run.sh"))
+            .unwrap()
+            .executable
+    );
     append(&mut editor, "src/a.ts", "?");
     editor
         .client
@@ -141,8 +166,52 @@ async fn kill_9_and_restart_keeps_every_acknowledged_edit() {
     fresh.until_text("src/a.ts", &final_text).await;
     fresh.until_text("late.ts", "late").await;
     fresh.until_text("docs/b.md", "b").await;
+    fresh.until_text("run.sh", "echo hi\n").await;
+    assert!(
+        fresh
+            .client
+            .manifest()
+            .get(&path("run.sh"))
+            .unwrap()
+            .executable
+    );
     let mut editor = Peer::rejoin(addr, project, "editor", client).await;
     editor.until_text("src/a.ts", &final_text).await;
     editor.settle().await;
+
+    // Once more after a checkpoint of it all: the executable bit, kept
+    // beside the rows, survives too.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    eventually("checkpointed run.sh", || {
+        conn.query_row(
+            "SELECT count(*) FROM project_files WHERE file_path = 'run.sh'",
+            [],
+            |r| r.get::<_, i64>(0),
+        )
+        .ok()
+        .filter(|count| *count == 1)
+    })
+    .await;
+    drop(conn);
+    append(&mut editor, "src/a.ts", "#");
+    editor
+        .client
+        .create(path("later.ts"), Some(b"later".to_vec()));
+    editor.settle().await;
+    kill9(child);
+    let (child, addr) = spawn(&db, 50);
+    let mut fresh = Peer::join(addr, project, "viewer", 4).await;
+    fresh
+        .until_text("src/a.ts", &format!("{final_text}#"))
+        .await;
+    fresh.until_text("later.ts", "later").await;
+    assert!(
+        fresh
+            .client
+            .manifest()
+            .get(&path("run.sh"))
+            .unwrap()
+            .executable
+    );
     kill9(child);
 }

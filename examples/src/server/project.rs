@@ -368,6 +368,11 @@ impl Task {
                 write.upserts.push((entry.clone(), content));
             }
         }
+        write.executable = current
+            .values()
+            .filter(|entry| entry.executable)
+            .filter_map(|entry| entry.id)
+            .collect();
         write.removed = written
             .keys()
             .filter(|id| !current.contains_key(id))

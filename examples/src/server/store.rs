@@ -33,6 +33,14 @@ pub enum StorageError {
         /// What serde said.
         source: serde_json::Error,
     },
+    /// A stored list of executable file ids that does not parse.
+    #[error("sync_projects.executable_ids of {project} is not a JSON list of ids: {source}")]
+    BadExecutableIds {
+        /// The project.
+        project: Uuid,
+        /// What serde said.
+        source: serde_json::Error,
+    },
     /// A stored manifest id that does not parse.
     #[error("sync_projects.manifest_parent of {project} is not a manifest id")]
     BadManifestId {
@@ -89,6 +97,8 @@ pub struct CheckpointWrite {
     pub upserts: Vec<(FileEntry, Vec<u8>)>,
     /// Rows to delete.
     pub removed: Vec<FileId>,
+    /// Every executable file (rows have no executable bit).
+    pub executable: Vec<FileId>,
 }
 
 /// Durable storage for projects. Calls block: run them off the async
@@ -221,15 +231,17 @@ fn insert_events(
 impl Store for SqliteStore {
     fn load(&mut self, project: Uuid, limits: ManifestLimits) -> Result<Loaded, StorageError> {
         let key = project.to_string();
-        let header: Option<(i64, i64, Option<String>)> = self
+        let header: Option<(i64, i64, Option<String>, String)> = self
             .conn
             .query_row(
-                "SELECT checkpoint_n, manifest_version, manifest_parent FROM sync_projects WHERE project_id = ?1",
+                "SELECT checkpoint_n, manifest_version, manifest_parent, executable_ids FROM sync_projects WHERE project_id = ?1",
                 params![key],
-                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
             )
             .optional()?;
-        let (n, version, parent) = header.unwrap_or((0, 0, None));
+        let (n, version, parent, executable) = header.unwrap_or((0, 0, None, "[]".to_owned()));
+        let executable: Vec<FileId> = serde_json::from_str(&executable)
+            .map_err(|source| StorageError::BadExecutableIds { project, source })?;
         let parent = parent
             .map(|text| ManifestId::from_hex(&text))
             .transpose()
@@ -243,7 +255,9 @@ impl Store for SqliteStore {
                 tracing::warn!(%project, %issue, "project_files row");
             }
             blobs.insert(decoded.content);
-            entries.push(decoded.entry);
+            let mut entry = decoded.entry;
+            entry.executable = entry.id.is_some_and(|id| executable.contains(&id));
+            entries.push(entry);
         }
         let mut manifest = Manifest::with_limits(limits);
         manifest
@@ -337,15 +351,20 @@ impl Store for SqliteStore {
                 .execute(params![id.to_string(), key])?;
         }
         tx.execute(
-            "INSERT INTO sync_projects (project_id, checkpoint_n, manifest_version, manifest_parent)
-             VALUES (?1, ?2, ?3, ?4)
+            "INSERT INTO sync_projects (project_id, checkpoint_n, manifest_version, manifest_parent, executable_ids)
+             VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT(project_id) DO UPDATE SET checkpoint_n = excluded.checkpoint_n,
-               manifest_version = excluded.manifest_version, manifest_parent = excluded.manifest_parent",
+               manifest_version = excluded.manifest_version, manifest_parent = excluded.manifest_parent,
+               executable_ids = excluded.executable_ids",
             params![
                 key,
                 write.n as i64,
                 write.manifest_version as i64,
-                write.manifest_parent.map(|id| id.to_string())
+                write.manifest_parent.map(|id| id.to_string()),
+                Value::from(
+                    write.executable.iter().map(|id| id.to_string()).collect::<Vec<_>>()
+                )
+                .to_string()
             ],
         )?;
         tx.execute(
