@@ -214,4 +214,5 @@ async fn kill_9_and_restart_keeps_every_acknowledged_edit() {
             .executable
     );
     kill9(child);
+    let _ = std::fs::remove_dir_all(db.parent().unwrap());
 }

@@ -102,6 +102,10 @@ impl Drop for InProcess {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
+        // The database goes with the server (Unix allows removing open files).
+        if let Some(dir) = self.db.parent() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
     }
 }
 
