@@ -129,6 +129,15 @@ pub enum SyncError {
         /// Its role.
         role: Role,
     },
+    /// An event read back from a durable log that does not follow this
+    /// project's state (see [`ProjectServer::replay`]).
+    #[error("event {n} cannot be replayed: {reason}")]
+    Replay {
+        /// The event number.
+        n: u64,
+        /// Why.
+        reason: String,
+    },
     /// A message before `sync:hello`, or from an unknown client.
     #[error("client {client} has not said sync:hello")]
     NotConnected {
@@ -159,6 +168,7 @@ impl SyncError {
             Self::Ot(inner) => inner.code(),
             Self::PathConflict { .. } => "sync.path_conflict",
             Self::ReadOnly { .. } => "sync.read_only",
+            Self::Replay { .. } => "sync.replay",
             Self::NotConnected { .. } => "sync.not_connected",
             Self::NotText { .. } => "sync.not_text",
             Self::UnknownFile { .. } => "sync.unknown_file",
@@ -936,6 +946,125 @@ impl<S: BlobStore> ProjectServer<S> {
         }
         let manifest = self.manifest.id();
         Some(self.publish(None, EventChange::Checkpoint { manifest, files }))
+    }
+
+    // ------------------------------------------------------------ replay
+
+    /// Applies an event this project already ordered, read back from a
+    /// durable log after a restart (the server was rebuilt with
+    /// [`with_store`](Self::with_store) from its last checkpoint). Nothing is
+    /// sent; the event joins the catch-up log, text edits and tree requests
+    /// are remembered for their client's retries, and the event number
+    /// becomes `event.n`. Events at or below [`event_number`](Self::event_number)
+    /// are skipped (returns `false`).
+    ///
+    /// # Errors
+    /// [`SyncError::Replay`] when `event.n` leaves a gap, or the event does
+    /// not reproduce its recorded revision or manifest id; other
+    /// [`SyncError`]s when its change does not apply. The server may then
+    /// hold part of the event: rebuild it rather than serve from it.
+    pub fn replay(&mut self, event: &Event) -> Result<bool, SyncError> {
+        let n = event.n;
+        if n <= self.n {
+            return Ok(false);
+        }
+        if n != self.n + 1 {
+            return Err(SyncError::Replay {
+                n,
+                reason: format!("the project is at event {}", self.n),
+            });
+        }
+        let outbox = self.outbox.len();
+        let manifest = match &event.change {
+            EventChange::Text { id, rev, op } => {
+                let doc = self.document(*id)?;
+                let got = match (event.client, event.seq) {
+                    (Some(client), Some(seq)) => {
+                        doc.submit(client, seq, rev.saturating_sub(1), op.clone())?
+                            .rev
+                    }
+                    _ => doc.apply(op)?,
+                };
+                if got != *rev {
+                    return Err(SyncError::Replay {
+                        n,
+                        reason: format!("file {id} reached revision {got}, not {rev}"),
+                    });
+                }
+                self.dirty.insert(*id);
+                None
+            }
+            EventChange::Tree {
+                manifest,
+                changes,
+                contents,
+            } => {
+                for (hash, bytes) in contents {
+                    self.store
+                        .put(*hash, bytes.0.clone())
+                        .map_err(|e| SyncError::Replay {
+                            n,
+                            reason: e.to_string(),
+                        })?;
+                }
+                self.commit(changes)?;
+                for change in changes {
+                    let gone = match change {
+                        Change::Removed { entry } => entry.id,
+                        Change::Modified { new, .. } | Change::KindChanged { new, .. } => new.id,
+                        _ => None,
+                    };
+                    if let Some(id) = gone {
+                        self.docs.remove(&id);
+                        self.dirty.remove(&id);
+                    }
+                }
+                if let (Some(client), Some(seq)) = (event.client, event.seq) {
+                    let applied = self.applied.entry(client).or_default();
+                    applied.recent.insert(seq, Some(n));
+                    while applied.recent.len() > APPLIED_KEPT {
+                        applied.recent.pop_first();
+                    }
+                }
+                Some(*manifest)
+            }
+            EventChange::Checkpoint { manifest, files } => {
+                let ids: Vec<FileId> = files.iter().map(|file| file.id).collect();
+                for file in files {
+                    let rev = self.document(file.id)?.rev();
+                    if rev != file.rev {
+                        return Err(SyncError::Replay {
+                            n,
+                            reason: format!(
+                                "file {} is at revision {rev}, not {}",
+                                file.id, file.rev
+                            ),
+                        });
+                    }
+                    self.dirty.insert(file.id);
+                }
+                // Publishes (numbering it `n`); its message is dropped below.
+                self.checkpoint_files(&ids);
+                self.outbox.truncate(outbox);
+                Some(*manifest)
+            }
+        };
+        if let Some(expected) = manifest {
+            if self.manifest.id() != expected {
+                return Err(SyncError::Replay {
+                    n,
+                    reason: format!("the manifest became {}, not {expected}", self.manifest.id()),
+                });
+            }
+        }
+        if self.n < n {
+            self.n = n;
+            self.log.push_back(Arc::new(event.clone()));
+            while self.log.len() > self.config.log_events {
+                self.log.pop_front();
+            }
+        }
+        Ok(true)
     }
 
     // ------------------------------------------------------------ catch-up

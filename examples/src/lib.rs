@@ -1,4 +1,6 @@
 //! IO and fixtures around `velocity-sync`, shared by the runnable
-//! participants (the demo, and later the sync server and container agent).
+//! participants: the demo, the sync server ([`server`]) and later the
+//! container agent.
 
+pub mod server;
 pub mod template;

@@ -1,0 +1,109 @@
+//! The sync server: [`ProjectServer`](velocity_sync::ProjectServer)s served
+//! over WebSockets and HTTP, persisted to SQLite (see `sql/sqlite_schema.sql`).
+//!
+//! - [`auth`]: HS256 tokens naming a project and a role;
+//! - [`store`]: the [`Store`] trait and [`SqliteStore`];
+//! - [`project`]: one task per project (batching, group commit, routing,
+//!   checkpoints);
+//! - [`http`]: the endpoints.
+
+pub mod auth;
+pub mod http;
+pub mod project;
+pub mod store;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use velocity_sync::ServerConfig;
+
+pub use self::store::{SqliteStore, StorageError, Store};
+
+/// How a server runs.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The secret HS256 tokens are signed with.
+    pub jwt_secret: Vec<u8>,
+    /// Delay after the last edit before `project_files` rows are written.
+    pub checkpoint_after: Duration,
+    /// The core server's limits.
+    pub config: ServerConfig,
+    /// Messages queued per connection before it is dropped as too slow.
+    pub send_queue: usize,
+    /// WebSocket ping interval.
+    pub heartbeat: Duration,
+}
+
+impl Options {
+    /// Defaults around `jwt_secret`: checkpoint after 1 s, 1024 queued
+    /// messages per connection, a ping every 15 s.
+    pub fn new(jwt_secret: impl Into<Vec<u8>>) -> Self {
+        Self {
+            jwt_secret: jwt_secret.into(),
+            checkpoint_after: Duration::from_secs(1),
+            config: ServerConfig::default(),
+            send_queue: 1024,
+            heartbeat: Duration::from_secs(15),
+        }
+    }
+}
+
+/// A server bound to a socket, not yet serving.
+pub struct Server {
+    listener: TcpListener,
+    state: Arc<http::AppState>,
+}
+
+impl Server {
+    /// Binds `addr` (port 0 picks a free one) over `store`.
+    ///
+    /// # Errors
+    /// When the address cannot be bound.
+    pub async fn bind(
+        addr: SocketAddr,
+        store: impl Store,
+        options: Options,
+    ) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(addr).await?;
+        let store: project::SharedStore = Arc::new(Mutex::new(store));
+        let state = Arc::new(http::AppState {
+            secret: options.jwt_secret,
+            store,
+            settings: project::ProjectSettings {
+                config: options.config,
+                checkpoint_after: options.checkpoint_after,
+                batch: 1024,
+            },
+            projects: Mutex::new(HashMap::new()),
+            next_conn: AtomicU64::new(1),
+            send_queue: options.send_queue.max(1),
+            heartbeat: options.heartbeat,
+        });
+        Ok(Self { listener, state })
+    }
+
+    /// The address it listens on.
+    ///
+    /// # Errors
+    /// When the socket has none.
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until `shutdown` resolves.
+    ///
+    /// # Errors
+    /// When accepting fails.
+    pub async fn serve(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        axum::serve(self.listener, http::router(self.state))
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+}

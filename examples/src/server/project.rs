@@ -1,0 +1,390 @@
+//! One task per project: owns its [`ProjectServer`], applies messages in
+//! batches, commits each batch's events to the ops log in one transaction
+//! (group commit) before anything is sent, routes the outbound messages to
+//! the connections, and writes `project_files` at checkpoints.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::ws::Utf8Bytes;
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+use uuid::Uuid;
+use velocity_sync::protocol::{ClientMessage, Event, ServerMessage};
+use velocity_sync::{ClientId, FileEntry, FileId, ProjectServer, Recipient, Role, ServerConfig};
+
+use super::store::{CheckpointWrite, StorageError, Store, written_entries};
+
+/// Messages a project task takes.
+#[derive(Debug)]
+pub enum Inbound {
+    /// A connection said `sync:hello` (passed on as the next message).
+    Join {
+        /// Its client id.
+        client: ClientId,
+        /// Its token's role.
+        role: Role,
+        /// The connection (a client id reconnecting gets a new one).
+        conn: u64,
+        /// Its bounded send queue.
+        tx: Outbox,
+    },
+    /// A decoded message from a connection.
+    Message {
+        /// The client.
+        client: ClientId,
+        /// The connection.
+        conn: u64,
+        /// The message.
+        message: ClientMessage,
+    },
+    /// A connection closed.
+    Leave {
+        /// The client.
+        client: ClientId,
+        /// The connection.
+        conn: u64,
+    },
+    /// The manifest as JSON, for `GET /projects/{id}/manifest`.
+    Manifest(oneshot::Sender<String>),
+}
+
+/// Direct replies (a catch-up's hydration batches) may queue this many
+/// times the broadcast limit: a catch-up is a legitimate burst, bounded by
+/// the project's size, while broadcasts piling up mean the client is not
+/// keeping up.
+pub const REPLY_FACTOR: usize = 64;
+
+/// A connection's send queue, bounded by policy: a broadcast finds it full
+/// at `limit` waiting messages, a direct reply at `limit * REPLY_FACTOR`.
+#[derive(Debug, Clone)]
+pub struct Outbox {
+    tx: mpsc::UnboundedSender<Utf8Bytes>,
+    queued: Arc<AtomicUsize>,
+    limit: usize,
+}
+
+/// The connection's end of an [`Outbox`].
+#[derive(Debug)]
+pub struct OutboxReceiver {
+    rx: mpsc::UnboundedReceiver<Utf8Bytes>,
+    queued: Arc<AtomicUsize>,
+}
+
+impl Outbox {
+    /// A queue holding `limit` broadcasts.
+    pub fn new(limit: usize) -> (Self, OutboxReceiver) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let queued = Arc::new(AtomicUsize::new(0));
+        let receiver = OutboxReceiver {
+            rx,
+            queued: Arc::clone(&queued),
+        };
+        (Self { tx, queued, limit }, receiver)
+    }
+
+    /// Queues `text`; false when the queue is full or closed.
+    fn push(&self, text: Utf8Bytes, reply: bool) -> bool {
+        let cap = if reply {
+            self.limit.saturating_mul(REPLY_FACTOR)
+        } else {
+            self.limit
+        };
+        if self.queued.load(AtomicOrdering::Relaxed) >= cap {
+            return false;
+        }
+        self.queued.fetch_add(1, AtomicOrdering::Relaxed);
+        self.tx.send(text).is_ok()
+    }
+}
+
+impl OutboxReceiver {
+    /// The next message; `None` once the project dropped the connection
+    /// and everything queued was taken.
+    pub async fn recv(&mut self) -> Option<Utf8Bytes> {
+        let text = self.rx.recv().await?;
+        self.queued.fetch_sub(1, AtomicOrdering::Relaxed);
+        Some(text)
+    }
+}
+
+/// The store shared by every project task.
+pub type SharedStore = Arc<Mutex<dyn Store>>;
+
+/// Settings of a project task.
+#[derive(Debug, Clone, Copy)]
+pub struct ProjectSettings {
+    /// The core server's limits.
+    pub config: ServerConfig,
+    /// Delay after the last edit before `project_files` is written.
+    pub checkpoint_after: Duration,
+    /// Messages applied per batch at most.
+    pub batch: usize,
+}
+
+async fn blocking<T: Send + 'static>(
+    store: &SharedStore,
+    f: impl FnOnce(&mut dyn Store) -> Result<T, StorageError> + Send + 'static,
+) -> Result<T, StorageError> {
+    let store = Arc::clone(store);
+    match tokio::task::spawn_blocking(move || {
+        let mut guard = store
+            .lock()
+            .map_err(|_| StorageError::Sqlite(rusqlite::Error::InvalidQuery))?;
+        f(&mut *guard)
+    })
+    .await
+    {
+        Ok(result) => result,
+        Err(join) => Err(StorageError::Sqlite(
+            rusqlite::Error::ToSqlConversionFailure(Box::new(join)),
+        )),
+    }
+}
+
+/// Loads `project` (checkpoint + replayed ops) and serves it until its
+/// inbound channel closes or storage fails.
+pub async fn run(
+    project: Uuid,
+    store: SharedStore,
+    settings: ProjectSettings,
+    mut rx: mpsc::Receiver<Inbound>,
+) {
+    let limits = settings.config.manifest_limits;
+    let loaded = match blocking(&store, move |s| s.load(project, limits)).await {
+        Ok(loaded) => loaded,
+        Err(error) => {
+            tracing::error!(%project, %error, "cannot load project");
+            return;
+        }
+    };
+    let mut written = written_entries(&loaded.manifest);
+    let mut rows_n = loaded.n;
+    let mut server =
+        ProjectServer::with_store(loaded.manifest, loaded.blobs, loaded.n, settings.config);
+    for event in &loaded.events {
+        if let Err(error) = server.replay(event) {
+            tracing::error!(%project, n = event.n, %error, "cannot replay the ops log");
+            return;
+        }
+    }
+    tracing::info!(%project, n = server.event_number(), replayed = loaded.events.len(), "project loaded");
+    let mut task = Task {
+        project,
+        store,
+        server,
+        conns: HashMap::new(),
+        persisted: 0,
+    };
+    task.persisted = task.server.event_number();
+    let mut deadline: Option<Instant> = None;
+    loop {
+        let first = tokio::select! {
+            message = rx.recv() => message,
+            () = sleep_until(deadline) => {
+                deadline = None;
+                if let Err(error) = task.checkpoint(&mut written, &mut rows_n).await {
+                    tracing::error!(%project, %error, "checkpoint failed; project stops");
+                    return;
+                }
+                continue;
+            }
+        };
+        let Some(first) = first else { break };
+        let mut batch = vec![first];
+        while batch.len() < settings.batch {
+            match rx.try_recv() {
+                Ok(message) => batch.push(message),
+                Err(_) => break,
+            }
+        }
+        let mut outbound = Vec::new();
+        for message in batch {
+            task.apply(message);
+            while let Some(out) = task.server.poll_outbound() {
+                outbound.push(out);
+            }
+        }
+        let events = task.new_events(&outbound);
+        if !events.is_empty() {
+            let count = events.len();
+            if let Err(error) = blocking(&task.store, move |s| s.append(project, &events)).await {
+                tracing::error!(%project, %error, "ops log append failed; project stops");
+                return;
+            }
+            tracing::debug!(%project, count, "events committed");
+            deadline = Some(Instant::now() + settings.checkpoint_after);
+        }
+        task.route(outbound);
+    }
+    if let Err(error) = task.checkpoint(&mut written, &mut rows_n).await {
+        tracing::error!(%project, %error, "final checkpoint failed");
+    }
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+struct Task {
+    project: Uuid,
+    store: SharedStore,
+    server: ProjectServer,
+    conns: HashMap<ClientId, (u64, Outbox)>,
+    /// The last event number in the ops log.
+    persisted: u64,
+}
+
+impl Task {
+    fn apply(&mut self, message: Inbound) {
+        match message {
+            Inbound::Join {
+                client,
+                role,
+                conn,
+                tx,
+            } => {
+                // A reconnect replaces the older connection of this client.
+                self.conns.insert(client, (conn, tx));
+                self.server.connect(client, role);
+            }
+            Inbound::Message {
+                client,
+                conn,
+                message,
+            } => {
+                if self.conns.get(&client).is_some_and(|(c, _)| *c == conn) {
+                    self.server.handle(client, message);
+                }
+            }
+            Inbound::Leave { client, conn } => {
+                if self.conns.get(&client).is_some_and(|(c, _)| *c == conn) {
+                    self.conns.remove(&client);
+                    self.server.disconnect(client);
+                }
+            }
+            Inbound::Manifest(reply) => {
+                let manifest = self.server.manifest();
+                let json = serde_json::json!({
+                    "id": manifest.id().to_string(),
+                    "version": manifest.version(),
+                    "n": self.server.event_number(),
+                    "entries": manifest.entries(),
+                });
+                let _ = reply.send(json.to_string());
+            }
+        }
+    }
+
+    /// Events among `outbound` not yet in the ops log, in order.
+    fn new_events(&mut self, outbound: &[velocity_sync::server::Outbound]) -> Vec<Event> {
+        let mut events = Vec::new();
+        for out in outbound {
+            match &*out.message {
+                ServerMessage::Event(event) if event.n > self.persisted => {
+                    self.persisted = event.n;
+                    events.push(event.clone());
+                }
+                _ => {}
+            }
+        }
+        events
+    }
+
+    /// Sends each message to its recipients; drops connections whose
+    /// queue is full (they catch up through the ladder on reconnect).
+    fn route(&mut self, outbound: Vec<velocity_sync::server::Outbound>) {
+        let mut dropped = Vec::new();
+        for out in outbound {
+            let text = Utf8Bytes::from(out.message.to_json());
+            let reply = matches!(out.to, Recipient::Client(_));
+            let mut send = |client: ClientId, tx: &Outbox| {
+                if !tx.push(text.clone(), reply) {
+                    dropped.push(client);
+                }
+            };
+            match out.to {
+                Recipient::Client(client) => {
+                    if let Some((_, tx)) = self.conns.get(&client) {
+                        send(client, tx);
+                    }
+                }
+                Recipient::AllExcept(except) => {
+                    for (client, (_, tx)) in &self.conns {
+                        if *client != except {
+                            send(*client, tx);
+                        }
+                    }
+                }
+                Recipient::All => {
+                    for (client, (_, tx)) in &self.conns {
+                        send(*client, tx);
+                    }
+                }
+            }
+        }
+        for client in dropped {
+            if self.conns.remove(&client).is_some() {
+                tracing::warn!(project = %self.project, client, "send queue full or closed: dropped");
+                self.server.disconnect(client);
+            }
+        }
+    }
+
+    /// Checkpoints edited text, then writes every changed row, the
+    /// checkpoint number and the events in one transaction.
+    async fn checkpoint(
+        &mut self,
+        written: &mut HashMap<FileId, FileEntry>,
+        rows_n: &mut u64,
+    ) -> Result<(), StorageError> {
+        let _ = self.server.checkpoint();
+        let mut outbound = Vec::new();
+        while let Some(out) = self.server.poll_outbound() {
+            outbound.push(out);
+        }
+        let events = self.new_events(&outbound);
+        let n = self.server.event_number();
+        if n == *rows_n && events.is_empty() {
+            self.route(outbound);
+            return Ok(());
+        }
+        let current = written_entries(self.server.manifest());
+        let mut write = CheckpointWrite {
+            events,
+            n,
+            manifest_version: self.server.manifest().version(),
+            manifest_parent: self.server.manifest().parent(),
+            ..CheckpointWrite::default()
+        };
+        for (id, entry) in &current {
+            if written.get(id) != Some(entry) {
+                let content = self.server.content(id).unwrap_or_default();
+                write.upserts.push((entry.clone(), content));
+            }
+        }
+        write.executable = current
+            .values()
+            .filter(|entry| entry.executable)
+            .filter_map(|entry| entry.id)
+            .collect();
+        write.removed = written
+            .keys()
+            .filter(|id| !current.contains_key(id))
+            .copied()
+            .collect();
+        let (upserts, removed) = (write.upserts.len(), write.removed.len());
+        let project = self.project;
+        blocking(&self.store, move |s| s.checkpoint(project, &write)).await?;
+        tracing::debug!(%project, n, upserts, removed, "checkpoint written");
+        *written = current;
+        *rows_n = n;
+        self.route(outbound);
+        Ok(())
+    }
+}

@@ -1,0 +1,436 @@
+//! Where projects persist: the platform's `project_files` rows (brought up
+//! to date at checkpoints) plus our ops log of every event since, so that a
+//! restarted server loses no acknowledged edit.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use rusqlite::types::{Value as SqlValue, ValueRef};
+use rusqlite::{Connection, OptionalExtension, params};
+use serde_json::Value;
+use uuid::Uuid;
+use velocity_sync::protocol::{Event, EventChange};
+use velocity_sync::rows::{MismatchPolicy, Row, RowContext, RowShape, decode_row, encode_row};
+use velocity_sync::{
+    BlobStore, ContentHash, FileEntry, FileId, Manifest, ManifestId, ManifestLimits,
+    MemoryBlobStore,
+};
+
+/// The schema the SQLite store creates at start (idempotent).
+pub const SQLITE_SCHEMA: &str = include_str!("../../sql/sqlite_schema.sql");
+
+/// Why storage failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// A stored event that does not decode.
+    #[error("ops log row {n} of project {project} is not an event: {source}")]
+    BadEvent {
+        /// The project.
+        project: Uuid,
+        /// The event number.
+        n: u64,
+        /// What serde said.
+        source: serde_json::Error,
+    },
+    /// A stored list of executable file ids that does not parse.
+    #[error("sync_projects.executable_ids of {project} is not a JSON list of ids: {source}")]
+    BadExecutableIds {
+        /// The project.
+        project: Uuid,
+        /// What serde said.
+        source: serde_json::Error,
+    },
+    /// A stored manifest id that does not parse.
+    #[error("sync_projects.manifest_parent of {project} is not a manifest id")]
+    BadManifestId {
+        /// The project.
+        project: Uuid,
+    },
+    /// The rows do not form a manifest.
+    #[error("project_files rows of {project} do not form a manifest: {source}")]
+    Manifest {
+        /// The project.
+        project: Uuid,
+        /// Why.
+        source: velocity_sync::ManifestError,
+    },
+    /// A row the codec refused.
+    #[error("project_files row of {project}: {source}")]
+    Row {
+        /// The project.
+        project: Uuid,
+        /// Why.
+        source: velocity_sync::RowError,
+    },
+    /// SQLite failed.
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+/// A project as stored: its manifest and contents as of the last
+/// checkpoint, and the events logged after it (to replay, in order).
+#[derive(Debug)]
+pub struct Loaded {
+    /// The manifest at the checkpoint.
+    pub manifest: Manifest,
+    /// Every content of that manifest.
+    pub blobs: MemoryBlobStore,
+    /// The event number of the checkpoint.
+    pub n: u64,
+    /// Events after it, in order.
+    pub events: Vec<Event>,
+}
+
+/// What one checkpoint writes, in one transaction.
+#[derive(Debug, Default)]
+pub struct CheckpointWrite {
+    /// Events not yet in the ops log (the checkpoint's own, typically).
+    pub events: Vec<Event>,
+    /// The event number the rows now include.
+    pub n: u64,
+    /// The manifest's version and parent, so a rebuilt one keeps its id.
+    pub manifest_version: u64,
+    /// See `manifest_version`.
+    pub manifest_parent: Option<ManifestId>,
+    /// Rows to insert or update, with their content.
+    pub upserts: Vec<(FileEntry, Vec<u8>)>,
+    /// Rows to delete.
+    pub removed: Vec<FileId>,
+    /// Every executable file (rows have no executable bit).
+    pub executable: Vec<FileId>,
+}
+
+/// Durable storage for projects. Calls block: run them off the async
+/// executor (`spawn_blocking`).
+pub trait Store: Send + 'static {
+    /// The project as stored (an empty project when unknown).
+    ///
+    /// # Errors
+    /// [`StorageError`] when it cannot be read.
+    fn load(&mut self, project: Uuid, limits: ManifestLimits) -> Result<Loaded, StorageError>;
+
+    /// Appends events to the ops log in one transaction (one fsync for all:
+    /// group commit). Returns once they are durable.
+    ///
+    /// # Errors
+    /// [`StorageError`]; then none of them is stored.
+    fn append(&mut self, project: Uuid, events: &[Event]) -> Result<(), StorageError>;
+
+    /// Writes a checkpoint: events, rows, the new checkpoint number; drops
+    /// the ops it covers. All or nothing.
+    ///
+    /// # Errors
+    /// [`StorageError`]; then nothing is written.
+    fn checkpoint(&mut self, project: Uuid, write: &CheckpointWrite) -> Result<(), StorageError>;
+
+    /// A content by hash.
+    ///
+    /// # Errors
+    /// [`StorageError`] when it cannot be read.
+    fn blob(&mut self, hash: &ContentHash) -> Result<Option<Vec<u8>>, StorageError>;
+}
+
+/// The embedded default: one SQLite file.
+#[derive(Debug)]
+pub struct SqliteStore {
+    conn: Connection,
+    /// The `created_by` written into new rows (the rich schema's NOT NULL).
+    created_by: Uuid,
+}
+
+impl SqliteStore {
+    /// Opens (creating when needed) the database at `path` and its schema.
+    ///
+    /// # Errors
+    /// [`StorageError::Sqlite`] when the file cannot be opened or migrated.
+    pub fn open(path: &Path, created_by: Uuid) -> Result<Self, StorageError> {
+        let conn = Connection::open(path)?;
+        // WAL with FULL sync: a committed transaction survives a crash or
+        // power loss, which is what an acknowledgement promises.
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.execute_batch(SQLITE_SCHEMA)?;
+        Ok(Self { conn, created_by })
+    }
+
+    fn rows(&self, project: Uuid) -> Result<Vec<Row>, StorageError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT * FROM project_files WHERE project_id = ?1")?;
+        let names: Vec<String> = stmt
+            .column_names()
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect();
+        let mut out = Vec::new();
+        let mut rows = stmt.query(params![project.to_string()])?;
+        while let Some(row) = rows.next()? {
+            let mut object = Row::new();
+            for (i, name) in names.iter().enumerate() {
+                let value = match row.get_ref(i)? {
+                    ValueRef::Null => Value::Null,
+                    ValueRef::Integer(v) if name.starts_with("is_") => Value::Bool(v != 0),
+                    ValueRef::Integer(v) => Value::from(v),
+                    ValueRef::Real(v) => Value::from(v),
+                    ValueRef::Text(bytes) => {
+                        let text = String::from_utf8_lossy(bytes).into_owned();
+                        if name == "ai_analysis" {
+                            serde_json::from_str(&text).unwrap_or(Value::String(text))
+                        } else {
+                            Value::String(text)
+                        }
+                    }
+                    // Nothing in the rich shape is a blob; keep it out of the codec.
+                    ValueRef::Blob(_) => continue,
+                };
+                object.insert(name.clone(), value);
+            }
+            out.push(object);
+        }
+        Ok(out)
+    }
+}
+
+fn sql_value(value: &Value) -> SqlValue {
+    match value {
+        Value::Null => SqlValue::Null,
+        Value::Bool(b) => SqlValue::Integer(i64::from(*b)),
+        Value::Number(n) => n
+            .as_i64()
+            .map(SqlValue::Integer)
+            .unwrap_or_else(|| SqlValue::Real(n.as_f64().unwrap_or(0.0))),
+        Value::String(s) => SqlValue::Text(s.clone()),
+        other => SqlValue::Text(other.to_string()),
+    }
+}
+
+fn insert_events(
+    tx: &rusqlite::Transaction<'_>,
+    project: &str,
+    events: &[Event],
+) -> Result<(), StorageError> {
+    let mut op =
+        tx.prepare_cached("INSERT INTO sync_ops (project_id, n, event) VALUES (?1, ?2, ?3)")?;
+    let mut blob =
+        tx.prepare_cached("INSERT OR IGNORE INTO sync_blobs (hash, bytes) VALUES (?1, ?2)")?;
+    for event in events {
+        let json = serde_json::to_string(event)
+            .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+        op.execute(params![project, event.n as i64, json])?;
+        if let EventChange::Tree { contents, .. } = &event.change {
+            for (hash, bytes) in contents {
+                blob.execute(params![hash.to_string(), bytes.as_slice()])?;
+            }
+        }
+    }
+    Ok(())
+}
+
+impl Store for SqliteStore {
+    fn load(&mut self, project: Uuid, limits: ManifestLimits) -> Result<Loaded, StorageError> {
+        let key = project.to_string();
+        let header: Option<(i64, i64, Option<String>, String)> = self
+            .conn
+            .query_row(
+                "SELECT checkpoint_n, manifest_version, manifest_parent, executable_ids FROM sync_projects WHERE project_id = ?1",
+                params![key],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+            )
+            .optional()?;
+        let (n, version, parent, executable) = header.unwrap_or((0, 0, None, "[]".to_owned()));
+        let executable: Vec<FileId> = serde_json::from_str(&executable)
+            .map_err(|source| StorageError::BadExecutableIds { project, source })?;
+        let parent = parent
+            .map(|text| ManifestId::from_hex(&text))
+            .transpose()
+            .map_err(|_| StorageError::BadManifestId { project })?;
+        let mut blobs = MemoryBlobStore::default();
+        let mut entries = Vec::new();
+        for row in self.rows(project)? {
+            let decoded = decode_row(&row, MismatchPolicy::Report)
+                .map_err(|source| StorageError::Row { project, source })?;
+            for issue in &decoded.issues {
+                tracing::warn!(%project, %issue, "project_files row");
+            }
+            blobs.insert(decoded.content);
+            let mut entry = decoded.entry;
+            entry.executable = entry.id.is_some_and(|id| executable.contains(&id));
+            entries.push(entry);
+        }
+        let mut manifest = Manifest::with_limits(limits);
+        manifest
+            .extend(entries)
+            .map_err(|source| StorageError::Manifest { project, source })?;
+        let manifest = manifest.with_header(version as u64, parent);
+        let mut stmt = self
+            .conn
+            .prepare("SELECT n, event FROM sync_ops WHERE project_id = ?1 AND n > ?2 ORDER BY n")?;
+        let mut events = Vec::new();
+        let mut rows = stmt.query(params![key, n])?;
+        while let Some(row) = rows.next()? {
+            let number: i64 = row.get(0)?;
+            let text: String = row.get(1)?;
+            let event = serde_json::from_str(&text).map_err(|source| StorageError::BadEvent {
+                project,
+                n: number as u64,
+                source,
+            })?;
+            events.push(event);
+        }
+        Ok(Loaded {
+            manifest,
+            blobs,
+            n: n as u64,
+            events,
+        })
+    }
+
+    fn append(&mut self, project: Uuid, events: &[Event]) -> Result<(), StorageError> {
+        let tx = self.conn.transaction()?;
+        insert_events(&tx, &project.to_string(), events)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn checkpoint(&mut self, project: Uuid, write: &CheckpointWrite) -> Result<(), StorageError> {
+        let key = project.to_string();
+        let now = now_rfc3339();
+        let tx = self.conn.transaction()?;
+        insert_events(&tx, &key, &write.events)?;
+        for (entry, content) in &write.upserts {
+            let context = RowContext {
+                project_id: Some(project),
+                created_by: Some(self.created_by),
+                is_current_version: Some(true),
+                created_at: Some(now.clone()),
+                updated_at: Some(now.clone()),
+                ..RowContext::default()
+            };
+            let mut row = encode_row(RowShape::Rich, entry, content, &context)
+                .map_err(|source| StorageError::Row { project, source })?;
+            // Revision 0 is written too: the table's default (1) would give
+            // the rebuilt manifest another id.
+            row.entry("version".to_owned())
+                .or_insert(Value::from(entry.revision));
+            let columns: Vec<&String> = row.keys().collect();
+            let placeholders: Vec<String> = (1..=columns.len()).map(|i| format!("?{i}")).collect();
+            let updates: Vec<String> = columns
+                .iter()
+                .filter(|c| {
+                    !matches!(
+                        c.as_str(),
+                        "id" | "created_at" | "created_by" | "project_id"
+                    )
+                })
+                .map(|c| format!("{c} = excluded.{c}"))
+                .collect();
+            let sql = format!(
+                "INSERT INTO project_files ({}) VALUES ({}) ON CONFLICT(id) DO UPDATE SET {}",
+                columns
+                    .iter()
+                    .map(|c| c.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                placeholders.join(", "),
+                updates.join(", "),
+            );
+            let values: Vec<SqlValue> = row.values().map(sql_value).collect();
+            tx.prepare_cached(&sql)?
+                .execute(rusqlite::params_from_iter(values))?;
+            if !content.is_empty() {
+                tx.prepare_cached(
+                    "INSERT OR IGNORE INTO sync_blobs (hash, bytes) VALUES (?1, ?2)",
+                )?
+                .execute(params![entry.hash.to_string(), content])?;
+            }
+        }
+        for id in &write.removed {
+            tx.prepare_cached("DELETE FROM project_files WHERE id = ?1 AND project_id = ?2")?
+                .execute(params![id.to_string(), key])?;
+        }
+        tx.execute(
+            "INSERT INTO sync_projects (project_id, checkpoint_n, manifest_version, manifest_parent, executable_ids)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT(project_id) DO UPDATE SET checkpoint_n = excluded.checkpoint_n,
+               manifest_version = excluded.manifest_version, manifest_parent = excluded.manifest_parent,
+               executable_ids = excluded.executable_ids",
+            params![
+                key,
+                write.n as i64,
+                write.manifest_version as i64,
+                write.manifest_parent.map(|id| id.to_string()),
+                Value::from(
+                    write.executable.iter().map(|id| id.to_string()).collect::<Vec<_>>()
+                )
+                .to_string()
+            ],
+        )?;
+        tx.execute(
+            "DELETE FROM sync_ops WHERE project_id = ?1 AND n <= ?2",
+            params![key, write.n as i64],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn blob(&mut self, hash: &ContentHash) -> Result<Option<Vec<u8>>, StorageError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT bytes FROM sync_blobs WHERE hash = ?1",
+                params![hash.to_string()],
+                |row| row.get(0),
+            )
+            .optional()?)
+    }
+}
+
+/// Rows written at the last checkpoint, by id (to write only what changed).
+pub fn written_entries(manifest: &Manifest) -> HashMap<FileId, FileEntry> {
+    manifest
+        .entries()
+        .into_iter()
+        .filter_map(|entry| entry.id.map(|id| (id, entry)))
+        .collect()
+}
+
+/// Now as RFC 3339 UTC with milliseconds (`2026-11-25T03:54:03.123Z`).
+pub fn now_rfc3339() -> String {
+    let since = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let secs = since.as_secs();
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Howard Hinnant's civil_from_days.
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        since.subsec_millis()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn rfc3339_has_the_expected_shape() {
+        let now = now_rfc3339();
+        assert_eq!(now.len(), 24, "{now}");
+        assert!(now.starts_with("20") && now.ends_with('Z'), "{now}");
+    }
+}

@@ -1,0 +1,218 @@
+//! `kill -9` and restart: every acknowledged edit survives, whether it was
+//! only in the ops log or already checkpointed into `project_files`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failure should stop at once
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use support::{Peer, SECRET, eventually, path, temp_dir};
+use tokio_tungstenite::tungstenite::Message;
+use uuid::Uuid;
+use velocity_sync::TextOp;
+
+/// A server child process, killed (SIGKILL) when dropped, so a failing
+/// test leaves no server behind.
+struct Killed(Option<Child>);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.0.take() {
+            let _ = child.kill(); // SIGKILL on Unix
+            let _ = child.wait();
+        }
+    }
+}
+
+/// The server binary on `db`; returns it with the address it printed.
+fn spawn(db: &Path, checkpoint_ms: u64) -> (Killed, SocketAddr) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_velocity-sync-server"))
+        .args(["--listen", "127.0.0.1:0", "--database"])
+        .arg(db)
+        .args(["--checkpoint-ms", &checkpoint_ms.to_string()])
+        .env(
+            "VELOCITY_SYNC_JWT_SECRET",
+            std::str::from_utf8(SECRET).unwrap(),
+        )
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let child = Killed(Some(child));
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .parse()
+        .unwrap();
+    (child, addr)
+}
+
+fn kill9(mut child: Killed) {
+    let mut child = child.0.take().unwrap();
+    child.kill().unwrap(); // SIGKILL on Unix
+    let status = child.wait().unwrap();
+    assert!(
+        !status.success(),
+        "the server was killed, not stopped: {status}"
+    );
+}
+
+/// Appends `text` at the end of the file at `name`.
+fn append(peer: &mut Peer, name: &str, text: &str) {
+    let id = peer.id_at(name).unwrap();
+    let len = peer.text(&id).unwrap().chars().count();
+    peer.client
+        .edit(id, TextOp::from_splice(len, len, 0, text).unwrap())
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_and_restart_keeps_every_acknowledged_edit() {
+    let db = temp_dir("crash").join("sync.db");
+    let project = Uuid::from_u128(0xC1);
+
+    // 1. Edits acknowledged but never checkpointed (checkpoint far away).
+    let (child, addr) = spawn(&db, 600_000);
+    let mut editor = Peer::join(addr, project, "editor", 1).await;
+    editor.client.create(path("src/a.ts"), Some(b"a".to_vec()));
+    editor.client.create(path("b.md"), Some(b"b".to_vec()));
+    editor.client.create(path("gone.ts"), Some(b"g".to_vec()));
+    editor.settle().await;
+    for i in 0..20 {
+        append(&mut editor, "src/a.ts", &i.to_string());
+        editor.flush().await;
+    }
+    let b = editor.id_at("b.md").unwrap();
+    editor.client.rename(b, path("docs/b.md"));
+    editor.client.delete(editor.id_at("gone.ts").unwrap());
+    editor.settle().await;
+    let a_text = editor.text(&editor.id_at("src/a.ts").unwrap()).unwrap();
+    assert_eq!(a_text, "a012345678910111213141516171819");
+    let n = editor.client.event_number();
+    let client = editor.client;
+    kill9(child);
+
+    // 2. Restart on the same database: a new participant sees it all, and
+    // the old one catches up from where it was.
+    let (child, addr) = spawn(&db, 50);
+    let mut fresh = Peer::join(addr, project, "viewer", 2).await;
+    fresh.until_text("src/a.ts", &a_text).await;
+    fresh.until_text("docs/b.md", "b").await;
+    assert!(fresh.id_at("gone.ts").is_none());
+    assert!(fresh.client.event_number() >= n);
+    let mut editor = Peer::rejoin(addr, project, "editor", client).await;
+    editor.until_text("src/a.ts", &a_text).await;
+
+    // 3. Now with checkpoints: wait for the row, edit more, kill again.
+    append(&mut editor, "src/a.ts", "!");
+    editor.settle().await;
+    let checkpointed = format!("{a_text}!");
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    eventually("checkpointed row", || {
+        conn.query_row(
+            "SELECT content FROM project_files WHERE file_path = 'src/a.ts'",
+            [],
+            |r| r.get::<_, String>(0),
+        )
+        .ok()
+        .filter(|content| *content == checkpointed)
+    })
+    .await;
+    drop(conn);
+    // An executable file (rows have no such bit) created after the
+    // checkpoint, by another editor speaking raw frames.
+    let mut raw = support::open(addr, project, &support::token(project, "editor"))
+        .await
+        .unwrap();
+    let hello = r#"{"v":1,"event":"sync:hello","payload":{"client":77}}"#;
+    let create = format!(
+        r#"{{"v":1,"event":"file:create","payload":{{"id":"{}","path":"run.sh","seq":1,"executable":true,"content":{{"text":"echo hi\n"}}}}}}"#,
+        Uuid::from_u128(0xE1)
+    );
+    for frame in [hello.to_owned(), create] {
+        futures_util::SinkExt::send(&mut raw, Message::text(frame))
+            .await
+            .unwrap();
+    }
+    editor.until_text("run.sh", "echo hi\n").await;
+    assert!(
+        editor
+            .client
+            .manifest()
+            .get(&path("run.sh"))
+            .unwrap()
+            .executable
+    );
+    append(&mut editor, "src/a.ts", "?");
+    editor
+        .client
+        .create(path("late.ts"), Some(b"late".to_vec()));
+    editor.settle().await;
+    let final_text = format!("{checkpointed}?");
+    let client = editor.client;
+    kill9(child);
+
+    let (child, addr) = spawn(&db, 50);
+    let mut fresh = Peer::join(addr, project, "agent", 3).await;
+    fresh.until_text("src/a.ts", &final_text).await;
+    fresh.until_text("late.ts", "late").await;
+    fresh.until_text("docs/b.md", "b").await;
+    fresh.until_text("run.sh", "echo hi\n").await;
+    assert!(
+        fresh
+            .client
+            .manifest()
+            .get(&path("run.sh"))
+            .unwrap()
+            .executable
+    );
+    let mut editor = Peer::rejoin(addr, project, "editor", client).await;
+    editor.until_text("src/a.ts", &final_text).await;
+    editor.settle().await;
+
+    // Once more after a checkpoint of it all: the executable bit, kept
+    // beside the rows, survives too.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    eventually("checkpointed run.sh", || {
+        conn.query_row(
+            "SELECT count(*) FROM project_files WHERE file_path = 'run.sh'",
+            [],
+            |r| r.get::<_, i64>(0),
+        )
+        .ok()
+        .filter(|count| *count == 1)
+    })
+    .await;
+    drop(conn);
+    append(&mut editor, "src/a.ts", "#");
+    editor
+        .client
+        .create(path("later.ts"), Some(b"later".to_vec()));
+    editor.settle().await;
+    kill9(child);
+    let (child, addr) = spawn(&db, 50);
+    let mut fresh = Peer::join(addr, project, "viewer", 4).await;
+    fresh
+        .until_text("src/a.ts", &format!("{final_text}#"))
+        .await;
+    fresh.until_text("later.ts", "later").await;
+    assert!(
+        fresh
+            .client
+            .manifest()
+            .get(&path("run.sh"))
+            .unwrap()
+            .executable
+    );
+    kill9(child);
+    let _ = std::fs::remove_dir_all(db.parent().unwrap());
+}
