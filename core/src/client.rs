@@ -316,19 +316,24 @@ impl ProjectClient {
                 .get(&entry.hash)
                 .ok_or(ClientError::UnknownFile { id })?;
             let text = String::from_utf8_lossy(&blob).into_owned();
-            let ot = self.new_ot(id, entry.revision);
-            self.texts.insert(
-                id,
-                TextState {
-                    ot,
-                    confirmed: text.clone(),
-                    text,
-                },
-            );
+            self.start_text(id, entry.revision, text);
         }
         self.texts
             .get_mut(&id)
             .ok_or(ClientError::UnknownFile { id })
+    }
+
+    /// Starts live state for a text file confirmed at `rev` with `text`.
+    fn start_text(&mut self, id: FileId, rev: u64, text: String) {
+        let ot = self.new_ot(id, rev);
+        self.texts.insert(
+            id,
+            TextState {
+                ot,
+                confirmed: text.clone(),
+                text,
+            },
+        );
     }
 
     /// An OT client for `id` at `rev` that continues this participant's
@@ -405,15 +410,10 @@ impl ProjectClient {
     /// (callers that mint their own UUIDs use [`create_with_id`](Self::create_with_id)).
     pub fn create(&mut self, path: FilePath, content: Option<Vec<u8>>) -> FileId {
         let seq = self.seq + 1;
-        let hash = ContentHash::derive(
+        let id = FileId::derive(
             "velocity-sync 2026-11 client file id",
             format!("{}\0{seq}", self.id).as_bytes(),
         );
-        let mut bytes = [0u8; 16];
-        bytes.copy_from_slice(&hash.as_bytes()[..16]);
-        bytes[6] = (bytes[6] & 0x0f) | 0x80;
-        bytes[8] = (bytes[8] & 0x3f) | 0x80;
-        let id = FileId::from_bytes(bytes);
         self.create_with_id(id, path, content);
         id
     }
@@ -424,15 +424,7 @@ impl ProjectClient {
         if let Some(bytes) = &content {
             if FileKind::classify(bytes) == FileKind::Text {
                 let text = String::from_utf8_lossy(bytes).into_owned();
-                let ot = self.new_ot(id, 0);
-                self.texts.insert(
-                    id,
-                    TextState {
-                        ot,
-                        confirmed: text.clone(),
-                        text,
-                    },
-                );
+                self.start_text(id, 0, text);
             }
         }
         let message = ClientMessage::Create(CreateRequest {
@@ -924,13 +916,7 @@ impl ProjectClient {
                 let base = std::mem::replace(&mut self.manifest, next);
                 self.n = incoming.n;
                 self.synced = true;
-                let texts: Vec<(FileId, u64)> = self
-                    .manifest
-                    .entries()
-                    .into_iter()
-                    .filter(|e| e.kind == FileKind::Text)
-                    .filter_map(|e| e.id.map(|id| (id, e.revision)))
-                    .collect();
+                let texts = self.manifest.text_revisions();
                 self.rebase_texts(&incoming.applied, &texts);
                 // Arrivals were reported batch by batch; report what is gone.
                 for entry in base.entries() {

@@ -1106,13 +1106,7 @@ impl<S: BlobStore> ProjectServer<S> {
                 .cloned()
         }) {
             if let Ok(changeset) = Changeset::between(&base, &self.manifest, &self.store) {
-                let texts = self
-                    .manifest
-                    .entries()
-                    .into_iter()
-                    .filter(|e| e.kind == FileKind::Text)
-                    .filter_map(|e| e.id.map(|id| (id, e.revision)))
-                    .collect();
+                let texts = self.manifest.text_revisions();
                 let message = ServerMessage::CatchUp(CatchUp {
                     n: self.n,
                     applied: applied.clone(),
@@ -1182,14 +1176,8 @@ fn numbered(path: &FilePath, k: u32) -> Result<FilePath, SyncError> {
 
 /// A deterministic id for a file created by a legacy `{path, content}` update.
 fn legacy_id(path: &FilePath, n: u64) -> FileId {
-    let hash = ContentHash::derive(
+    FileId::derive(
         "velocity-sync 2026-11 legacy file id",
         format!("{n}\0{path}").as_bytes(),
-    );
-    let mut bytes = [0u8; 16];
-    bytes.copy_from_slice(&hash.as_bytes()[..16]);
-    // RFC 9562 version 8 (custom), variant 10.
-    bytes[6] = (bytes[6] & 0x0f) | 0x80;
-    bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    FileId::from_bytes(bytes)
+    )
 }

@@ -492,6 +492,15 @@ impl Manifest {
         out
     }
 
+    /// Each text file's id and revision (entries without ids are skipped).
+    pub fn text_revisions(&self) -> Vec<(FileId, u64)> {
+        self.entries()
+            .into_iter()
+            .filter(|entry| entry.kind == FileKind::Text)
+            .filter_map(|entry| entry.id.map(|id| (id, entry.revision)))
+            .collect()
+    }
+
     /// Adds `entry`, or replaces the entry at its path; returns the entry it
     /// replaced.
     ///
