@@ -821,6 +821,15 @@ impl<S: BlobStore> ProjectServer<S> {
         Ok(Some((changes, Vec::new())))
     }
 
+    /// Every entry at or below `directory`.
+    fn entries_below(&self, directory: &FilePath) -> Vec<FileEntry> {
+        self.manifest
+            .entries()
+            .into_iter()
+            .filter(|entry| entry.path.starts_with(directory))
+            .collect()
+    }
+
     fn rename_directory(
         &mut self,
         from: &FilePath,
@@ -832,23 +841,14 @@ impl<S: BlobStore> ProjectServer<S> {
                 reason: format!("{from} cannot move inside itself"),
             });
         }
-        let moving: Vec<FileEntry> = self
-            .manifest
-            .entries()
-            .into_iter()
-            .filter(|e| e.path.starts_with(from))
-            .collect();
+        let moving = self.entries_below(from);
         if moving.is_empty() {
             return Ok(None);
         }
         let ids: Vec<FileId> = moving.iter().filter_map(|e| e.id).collect();
         self.checkpoint_files(&ids);
-        let moving: Vec<FileEntry> = self
-            .manifest
-            .entries()
-            .into_iter()
-            .filter(|e| e.path.starts_with(from))
-            .collect();
+        // Checkpointing changed the moving text files' entries: list them again.
+        let moving = self.entries_below(from);
         let mut base = self.manifest.clone();
         for entry in &moving {
             let _ = base.remove(&entry.path);
