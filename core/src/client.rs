@@ -29,7 +29,11 @@ use crate::protocol::{
 use crate::store::{BlobStore, MemoryBlobStore};
 
 /// What a [`ProjectClient`] applied, for the UI or the disk writer.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Its JSON form (for the bindings) is tagged by `event`:
+/// `{"event":"synced","n":3}`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
 pub enum ClientEvent {
     /// A file appeared (read its content with [`ProjectClient::content`]).
     Created {
