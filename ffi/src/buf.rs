@@ -47,13 +47,23 @@ impl VsBuf {
 /// `buf` is a buffer from this library, unchanged and not yet freed.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn vs_buf_free(buf: VsBuf) {
-    if buf.data.is_null() {
-        return;
+    drop(buf);
+}
+
+impl Drop for VsBuf {
+    /// Frees the bytes. A buffer handed to C is moved out with `ptr::write`
+    /// and never dropped on this side until it comes back to [`vs_buf_free`];
+    /// one that never reached C (its out-pointer was NULL) is freed here.
+    fn drop(&mut self) {
+        if self.data.is_null() {
+            return;
+        }
+        let whole = ptr::slice_from_raw_parts_mut(self.data, self.len + 1);
+        // SAFETY: `data` came from a `Box<[u8]>` of `len + 1` bytes in
+        // `VsBuf::from_vec`, and ownership is given up exactly once (by C via
+        // `vs_buf_free`, or here when it never left Rust).
+        drop(unsafe { Box::from_raw(whole) });
     }
-    let whole = ptr::slice_from_raw_parts_mut(buf.data, buf.len + 1);
-    // SAFETY: `data` came from `Box<[u8]>` of `len + 1` bytes in `VsBuf::from_vec`
-    // and the caller returns it exactly once.
-    drop(unsafe { Box::from_raw(whole) });
 }
 
 /// Borrows `len` bytes at `data`; NULL is allowed for `len == 0`.
@@ -155,15 +165,22 @@ pub(crate) unsafe fn handle_mut<'a, T>(handle: *mut T, what: &str) -> Result<&'a
     unsafe { handle.as_mut() }.ok_or_else(|| Failure::null(what))
 }
 
-/// Gives a new handle to the caller.
-pub(crate) fn into_handle<T>(value: T) -> *mut T {
-    Box::into_raw(Box::new(value))
+/// Gives a new handle to the caller through `out`; nothing is allocated
+/// when `out` is NULL.
+///
+/// # Safety
+/// `out` is NULL (a failure) or points to writable storage for a pointer.
+pub(crate) unsafe fn put_handle<T>(out: *mut *mut T, value: T, what: &str) -> Result<(), Failure> {
+    need(out, what)?;
+    // SAFETY: checked non-null; writable by the caller's contract.
+    unsafe { out.write(Box::into_raw(Box::new(value))) };
+    Ok(())
 }
 
 /// Takes a handle back and drops it; NULL is fine.
 ///
 /// # Safety
-/// `handle` is NULL or a handle of type `T` from [`into_handle`], not yet freed.
+/// `handle` is NULL or a handle of type `T` given out by [`put_handle`], not yet freed.
 pub(crate) unsafe fn free_handle<T>(handle: *mut T) {
     if !handle.is_null() {
         // SAFETY: ownership returns to Rust exactly once (caller's contract).

@@ -38,13 +38,7 @@ pub unsafe extern "C" fn vs_client_new(
 ) -> VsStatus {
     guard(error, || {
         // SAFETY: the caller's contract covers every pointer argument.
-        unsafe {
-            buf::put(
-                out,
-                buf::into_handle(VsClient(ProjectClient::new(id))),
-                "out",
-            )
-        }
+        unsafe { buf::put_handle(out, VsClient(ProjectClient::new(id)), "out") }
     })
 }
 

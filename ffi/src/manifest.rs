@@ -42,7 +42,7 @@ pub unsafe extern "C" fn vs_manifest_from_entries(
         let entries: Vec<FileEntry> = unsafe { buf::json(entries, entries_len, "entries") }?;
         let manifest = Manifest::from_entries(entries).map_err(refused)?;
         // SAFETY: as above.
-        unsafe { buf::put(out, buf::into_handle(VsManifest(manifest)), "out") }
+        unsafe { buf::put_handle(out, VsManifest(manifest), "out") }
     })
 }
 
@@ -141,7 +141,7 @@ pub unsafe extern "C" fn vs_manifest_apply(
         let diff: Diff = unsafe { buf::json(diff, diff_len, "diff") }?;
         let next = base.0.apply(&diff).map_err(refused)?;
         // SAFETY: as above.
-        unsafe { buf::put(out, buf::into_handle(VsManifest(next)), "out") }
+        unsafe { buf::put_handle(out, VsManifest(next), "out") }
     })
 }
 
@@ -157,7 +157,7 @@ pub unsafe extern "C" fn vs_store_new(
 ) -> VsStatus {
     guard(error, || {
         // SAFETY: the caller's contract covers every pointer argument.
-        unsafe { buf::put(out, buf::into_handle(VsStore::default()), "out") }
+        unsafe { buf::put_handle(out, VsStore::default(), "out") }
     })
 }
 
@@ -323,6 +323,6 @@ pub unsafe extern "C" fn vs_changeset_apply(
         let changeset = Changeset::from_json(raw).map_err(refused)?;
         let target = changeset.apply(&base.0, &mut store.0).map_err(refused)?;
         // SAFETY: as above.
-        unsafe { buf::put(out, buf::into_handle(VsManifest(target)), "out") }
+        unsafe { buf::put_handle(out, VsManifest(target), "out") }
     })
 }

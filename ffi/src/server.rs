@@ -57,7 +57,7 @@ pub unsafe extern "C" fn vs_server_new(
             config,
         };
         // SAFETY: the caller's contract covers every pointer argument.
-        unsafe { buf::put(out, buf::into_handle(server), "out") }
+        unsafe { buf::put_handle(out, server, "out") }
     })
 }
 
