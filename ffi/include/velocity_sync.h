@@ -135,6 +135,39 @@ typedef enum VsRecipient {
 } VsRecipient;
 
 /*
+ What decoding does with a size or hash column that disagrees with the
+ content.
+ */
+typedef enum VsMismatchPolicy {
+  /*
+   Fail with `row.size_mismatch` / `row.hash_mismatch` / `row.bad_hash`.
+   */
+  VS_MISMATCH_POLICY_REJECT = 0,
+  /*
+   Decode anyway; the disagreement is listed in `issues`.
+   */
+  VS_MISMATCH_POLICY_REPORT = 1,
+} VsMismatchPolicy;
+
+/*
+ A row shape.
+ */
+typedef enum VsRowShape {
+  /*
+   The editor's `{path, type, content}`.
+   */
+  VS_ROW_SHAPE_EDITOR = 0,
+  /*
+   `core_database_schema.sql` (`file_path`, `file_size`, `content_hash`, …).
+   */
+  VS_ROW_SHAPE_RICH = 1,
+  /*
+   `database_schema_with_rls.sql` (`file_path`, `size_bytes`, `checksum`, …).
+   */
+  VS_ROW_SHAPE_SIMPLE = 2,
+} VsRowShape;
+
+/*
  A project client (opaque).
  */
 typedef struct VsClient VsClient;
@@ -377,6 +410,85 @@ enum VsStatus vs_client_state(const struct VsClient *client,
                               struct VsError **error);
 
 /*
+ The hashes of `bytes`: `*out` receives `{"blake3": hex, "sha256": hex}`
+ (BLAKE3 is the engine's content address; SHA-256 what the database's
+ `content_hash` / `checksum` columns hold).
+
+ # Safety
+ `bytes` points to `bytes_len` readable bytes (or is NULL with length 0);
+ `out` is writable; `error` NULL or writable.
+ */
+enum VsStatus vs_hash_of(const uint8_t *bytes,
+                         size_t bytes_len,
+                         struct VsBuf *out,
+                         struct VsError **error);
+
+/*
+ Content in the protocol's JSON form: `{"text": …}` for text,
+ `{"base64": …}` for anything else.
+
+ # Safety
+ As [`vs_hash_of`].
+ */
+enum VsStatus vs_content_to_json(const uint8_t *bytes,
+                                 size_t bytes_len,
+                                 struct VsBuf *out,
+                                 struct VsError **error);
+
+/*
+ The bytes of content in the protocol's JSON form (`{"text": …}` or
+ `{"base64": …}`).
+
+ Errors: `VS_STATUS_INVALID_JSON` (also for bad base64),
+ `VS_STATUS_NULL_POINTER`.
+
+ # Safety
+ `json` points to `json_len` readable bytes; `out` is writable; `error`
+ NULL or writable.
+ */
+enum VsStatus vs_content_from_json(const uint8_t *json,
+                                   size_t json_len,
+                                   struct VsBuf *out,
+                                   struct VsError **error);
+
+/*
+ The entry of a file at `path` (canonical) holding `content`: kind
+ classified from the bytes, size, BLAKE3 hash, revision 0, and the id
+ `id` (a UUID) or none when `id` is NULL. `*out` receives its JSON.
+
+ Errors: `path.*`, `entry.*` for a malformed id, pointer/UTF-8 statuses.
+
+ # Safety
+ `path`, `content` and `id` point to their lengths of readable bytes
+ (`content` and `id` may be NULL with length 0; `id` NULL means no id);
+ `out` is writable; `error` NULL or writable.
+ */
+enum VsStatus vs_entry_from_content(const uint8_t *path,
+                                    size_t path_len,
+                                    const uint8_t *content,
+                                    size_t content_len,
+                                    const uint8_t *id,
+                                    size_t id_len,
+                                    struct VsBuf *out,
+                                    struct VsError **error);
+
+/*
+ A deterministic file id (a UUID) derived from `material` under
+ `context` (BLAKE3 key derivation): the same inputs give the same id
+ everywhere.
+
+ # Safety
+ `context` and `material` point to their lengths of readable bytes;
+ `out` is writable; `error` NULL or writable.
+ */
+enum VsStatus vs_file_id_derive(const uint8_t *context,
+                                size_t context_len,
+                                const uint8_t *material,
+                                size_t material_len,
+                                struct VsBuf *out,
+                                struct VsError **error);
+
+/*
  The error's stable code, e.g. `"path.parent_segment"` or
  `"ffi.null_pointer"`: NUL-terminated ASCII, valid until the error is
  freed. NULL when `error` is NULL. Thread-safe for distinct errors.
@@ -476,6 +588,20 @@ enum VsStatus vs_json_len(const uint8_t *json,
                           struct VsError **error);
 
 /*
+ The keys of a JSON object, sorted, as a JSON array of strings.
+
+ Errors: `VS_STATUS_INVALID_JSON` (also when `json` is not an object),
+ `VS_STATUS_NULL_POINTER`.
+
+ # Safety
+ As [`vs_json_canonical`].
+ */
+enum VsStatus vs_json_keys(const uint8_t *json,
+                           size_t json_len,
+                           struct VsBuf *out,
+                           struct VsError **error);
+
+/*
  The text of a JSON string, unescaped (UTF-8, NUL-terminated; it may
  contain NUL itself, so use `len`).
 
@@ -520,6 +646,31 @@ enum VsStatus vs_manifest_from_entries(const uint8_t *entries,
                                        size_t entries_len,
                                        struct VsManifest **out,
                                        struct VsError **error);
+
+/*
+ Reads a manifest from its JSON form `{"version", "parent"?, "entries":
+ [entries]}`; `*out` receives a new handle.
+
+ Errors: `VS_STATUS_INVALID_JSON` (including entries that break a
+ manifest rule), `VS_STATUS_NULL_POINTER`.
+
+ # Safety
+ As [`vs_manifest_from_entries`].
+ */
+enum VsStatus vs_manifest_from_json(const uint8_t *json,
+                                    size_t json_len,
+                                    struct VsManifest **out,
+                                    struct VsError **error);
+
+/*
+ The manifest's JSON form `{"version", "parent"?, "entries"}`.
+
+ # Safety
+ `manifest` is a live manifest; `out` is writable; `error` NULL or writable.
+ */
+enum VsStatus vs_manifest_to_json(const struct VsManifest *manifest,
+                                  struct VsBuf *out,
+                                  struct VsError **error);
 
 /*
  Releases a manifest. NULL is fine.
@@ -680,6 +831,22 @@ enum VsStatus vs_changeset_apply(const uint8_t *changeset,
                                  struct VsStore *store,
                                  struct VsManifest **out,
                                  struct VsError **error);
+
+/*
+ Parses an op from ot.js JSON; `*out` receives it normalised (neighbours
+ of one kind merged, a delete before an insert at one spot reordered).
+
+ Errors: `ot.invalid_json` (not an array of non-zero integers and
+ strings), pointer/UTF-8 statuses.
+
+ # Safety
+ `op` points to `op_len` readable bytes; `out` is writable; `error` NULL
+ or writable. The caller owns `*out`.
+ */
+enum VsStatus vs_op_from_json(const uint8_t *op,
+                              size_t op_len,
+                              struct VsBuf *out,
+                              struct VsError **error);
 
 /*
  Applies `op` to `text` (UTF-8); `*out` receives the new text.
@@ -872,24 +1039,29 @@ enum VsStatus vs_path_parse_lenient(const uint8_t *path,
 /*
  Decodes a message a client sent (the JSON envelope
  `{"v":1,"event":…,"payload":…}`, or today's legacy `file:update`) under
- the default limits; `*out` receives its canonical encoding.
+ `limits` (a JSON object overriding some of `max_message_bytes`,
+ `max_file_bytes`, `max_batch_bytes`, `max_op_components`, `max_have`;
+ NULL for the defaults); `*out` receives its canonical encoding.
 
  Errors: `VS_STATUS_REFUSED` with a `protocol.*` code
  (`protocol.bad_json`, `protocol.unknown_event`, `protocol.bad_payload`,
  `protocol.unsupported_version`, a limit), `VS_STATUS_NULL_POINTER`.
 
  # Safety
- `message` points to `message_len` readable bytes; `out` is writable;
+ `message` points to `message_len` readable bytes, `limits` to
+ `limits_len` (or is NULL); `out` is writable;
  `error` NULL or writable.
  */
 enum VsStatus vs_protocol_decode_client(const uint8_t *message,
                                         size_t message_len,
+                                        const uint8_t *limits,
+                                        size_t limits_len,
                                         struct VsBuf *out,
                                         struct VsError **error);
 
 /*
- Decodes a message a server sent under the default limits; `*out`
- receives its canonical encoding.
+ Decodes a message a server sent under `limits` (as in
+ [`vs_protocol_decode_client`]); `*out` receives its canonical encoding.
 
  Errors: as [`vs_protocol_decode_client`].
 
@@ -898,8 +1070,54 @@ enum VsStatus vs_protocol_decode_client(const uint8_t *message,
  */
 enum VsStatus vs_protocol_decode_server(const uint8_t *message,
                                         size_t message_len,
+                                        const uint8_t *limits,
+                                        size_t limits_len,
                                         struct VsBuf *out,
                                         struct VsError **error);
+
+/*
+ Decodes a row of any shape (a JSON object); `policy` is a
+ [`VsMismatchPolicy`] value. `*out` receives the decoded row as JSON:
+ `{"shape","entry","content": {"text"}|{"base64"},"sha256","file_type",
+ "context","issues": [{"code", …}]}`.
+
+ Errors: `row.*` codes (e.g. `row.unknown_shape`, `row.bad_path`,
+ `row.size_mismatch`), `VS_STATUS_INVALID_JSON` (not an object),
+ `VS_STATUS_INVALID_ARGUMENT` (unknown policy), `VS_STATUS_NULL_POINTER`.
+
+ # Safety
+ `row` points to `row_len` readable bytes; `out` is writable; `error`
+ NULL or writable.
+ */
+enum VsStatus vs_row_decode(const uint8_t *row,
+                            size_t row_len,
+                            uint32_t policy,
+                            struct VsBuf *out,
+                            struct VsError **error);
+
+/*
+ Encodes `entry` (JSON) with `content` (raw bytes) as a row of `shape` (a
+ [`VsRowShape`] value); `context` is JSON `{"project_id", "created_by",
+ …, "passthrough": {…}}` (NULL for none). `*out` receives the row.
+
+ Errors: `row.entry_mismatch`, `row.missing_value`, `row.out_of_range`,
+ `row.passthrough_conflict`, `VS_STATUS_INVALID_JSON`,
+ `VS_STATUS_INVALID_ARGUMENT` (unknown shape), `VS_STATUS_NULL_POINTER`.
+
+ # Safety
+ `entry`, `content`, `context` point to their lengths of readable bytes
+ (`content`/`context` may be NULL with length 0); `out` is writable;
+ `error` NULL or writable.
+ */
+enum VsStatus vs_row_encode(uint32_t shape,
+                            const uint8_t *entry,
+                            size_t entry_len,
+                            const uint8_t *content,
+                            size_t content_len,
+                            const uint8_t *context,
+                            size_t context_len,
+                            struct VsBuf *out,
+                            struct VsError **error);
 
 /*
  A new server for an empty project with the default limits; `*out`

@@ -139,6 +139,33 @@ pub unsafe extern "C" fn vs_json_len(
     })
 }
 
+/// The keys of a JSON object, sorted, as a JSON array of strings.
+///
+/// Errors: `VS_STATUS_INVALID_JSON` (also when `json` is not an object),
+/// `VS_STATUS_NULL_POINTER`.
+///
+/// # Safety
+/// As [`vs_json_canonical`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn vs_json_keys(
+    json: *const u8,
+    json_len: usize,
+    out: *mut VsBuf,
+    error: *mut *mut VsError,
+) -> VsStatus {
+    guard(error, || {
+        // SAFETY: the caller's contract covers every pointer argument.
+        let value: Value = unsafe { buf::json(json, json_len, "json") }?;
+        let Value::Object(map) = value else {
+            return Err(not_container());
+        };
+        let mut keys: Vec<&String> = map.keys().collect();
+        keys.sort();
+        // SAFETY: as above.
+        unsafe { buf::put(out, VsBuf::from_vec(buf::to_json(&keys)), "out") }
+    })
+}
+
 /// The text of a JSON string, unescaped (UTF-8, NUL-terminated; it may
 /// contain NUL itself, so use `len`).
 ///

@@ -26,6 +26,7 @@
 
 mod buf;
 mod client;
+mod content;
 mod error;
 mod hydrate;
 mod json;
@@ -33,11 +34,13 @@ mod manifest;
 mod ot;
 mod path;
 mod protocol;
+mod rows;
 
 mod server;
 
 pub use buf::{VsBuf, vs_buf_free};
 pub use client::*;
+pub use content::*;
 pub use error::{VsError, VsStatus, vs_error_code, vs_error_free, vs_error_message};
 pub use hydrate::*;
 pub use json::*;
@@ -45,6 +48,7 @@ pub use manifest::*;
 pub use ot::*;
 pub use path::*;
 pub use protocol::*;
+pub use rows::*;
 
 pub use server::*;
 

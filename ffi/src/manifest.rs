@@ -46,6 +46,47 @@ pub unsafe extern "C" fn vs_manifest_from_entries(
     })
 }
 
+/// Reads a manifest from its JSON form `{"version", "parent"?, "entries":
+/// [entries]}`; `*out` receives a new handle.
+///
+/// Errors: `VS_STATUS_INVALID_JSON` (including entries that break a
+/// manifest rule), `VS_STATUS_NULL_POINTER`.
+///
+/// # Safety
+/// As [`vs_manifest_from_entries`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn vs_manifest_from_json(
+    json: *const u8,
+    json_len: usize,
+    out: *mut *mut VsManifest,
+    error: *mut *mut VsError,
+) -> VsStatus {
+    guard(error, || {
+        // SAFETY: the caller's contract covers every pointer argument.
+        let manifest: Manifest = unsafe { buf::json(json, json_len, "manifest") }?;
+        // SAFETY: as above.
+        unsafe { buf::put_handle(out, VsManifest(manifest), "out") }
+    })
+}
+
+/// The manifest's JSON form `{"version", "parent"?, "entries"}`.
+///
+/// # Safety
+/// `manifest` is a live manifest; `out` is writable; `error` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn vs_manifest_to_json(
+    manifest: *const VsManifest,
+    out: *mut VsBuf,
+    error: *mut *mut VsError,
+) -> VsStatus {
+    guard(error, || {
+        // SAFETY: the caller's contract covers every pointer argument.
+        let manifest = unsafe { buf::handle(manifest, "manifest") }?;
+        // SAFETY: as above.
+        unsafe { buf::put(out, VsBuf::from_vec(buf::to_json(&manifest.0)), "out") }
+    })
+}
+
 /// Releases a manifest. NULL is fine.
 ///
 /// # Safety

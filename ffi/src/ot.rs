@@ -47,6 +47,29 @@ fn op_out(out: *mut VsBuf, op: &TextOp) -> Result<(), Failure> {
     unsafe { buf::put(out, VsBuf::from_vec(op.to_json().into_bytes()), "out") }
 }
 
+/// Parses an op from ot.js JSON; `*out` receives it normalised (neighbours
+/// of one kind merged, a delete before an insert at one spot reordered).
+///
+/// Errors: `ot.invalid_json` (not an array of non-zero integers and
+/// strings), pointer/UTF-8 statuses.
+///
+/// # Safety
+/// `op` points to `op_len` readable bytes; `out` is writable; `error` NULL
+/// or writable. The caller owns `*out`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn vs_op_from_json(
+    op: *const u8,
+    op_len: usize,
+    out: *mut VsBuf,
+    error: *mut *mut VsError,
+) -> VsStatus {
+    guard(error, || {
+        // SAFETY: the caller's contract covers every pointer argument.
+        let op = unsafe { op_arg(op, op_len, "op") }?;
+        op_out(out, &op)
+    })
+}
+
 /// Applies `op` to `text` (UTF-8); `*out` receives the new text.
 ///
 /// Errors: `VS_STATUS_REFUSED` with `ot.invalid_json` (not an op) or

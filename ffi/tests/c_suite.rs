@@ -98,3 +98,10 @@ fn c_program_links_the_static_library() {
     );
     run(&exe, &[]);
 }
+
+#[test]
+fn c_conformance_vectors_match_byte_for_byte() {
+    let vectors = crate_dir().join("../conformance/vectors.json");
+    let stdout = run(&sanitized("conformance"), &[&vectors]);
+    assert!(stdout.contains("c conformance:"), "{stdout}");
+}

@@ -30,7 +30,7 @@ static int checks_failed = 0;
 /* Asserts a call succeeded; prints the error otherwise and frees it.
    `errp` is the address the call wrote its error to: it is read here,
    after the call (C leaves argument evaluation order open). */
-static int ok(VsStatus status, VsError **errp, const char *what) {
+static inline int ok(VsStatus status, VsError **errp, const char *what) {
   VsError *error = *errp;
   *errp = NULL;
   if (status == VS_STATUS_OK) {
@@ -45,7 +45,7 @@ static int ok(VsStatus status, VsError **errp, const char *what) {
 }
 
 /* Asserts a call failed with `status` and `code`; frees the error. */
-static void refused(VsStatus status, VsError **errp, VsStatus want_status,
+static inline void refused(VsStatus status, VsError **errp, VsStatus want_status,
                     const char *want_code, const char *what) {
   VsError *error = *errp;
   *errp = NULL;
@@ -63,11 +63,11 @@ static void refused(VsStatus status, VsError **errp, VsStatus want_status,
 }
 
 /* Whether a buffer holds exactly the C string `text`. */
-static int buf_is(VsBuf buf, const char *text) {
+static inline int buf_is(VsBuf buf, const char *text) {
   return buf.data && buf.len == strlen(text) && memcmp(buf.data, text, buf.len) == 0;
 }
 
-static int summary(const char *name) {
+static inline int summary(const char *name) {
   printf("%s: %d passed, %d failed\n", name, checks_passed, checks_failed);
   return checks_failed == 0 ? 0 : 1;
 }

@@ -239,9 +239,9 @@ static void bad_input(void) {
           "ffi.invalid_json", "changes not a list");
   refused(vs_op_transform(S("[1]"), S("[1]"), 7, &out, &out, &error), &error, VS_STATUS_INVALID_ARGUMENT,
           "ffi.invalid_argument", "bad side");
-  refused(vs_protocol_decode_client(S("{\"v\":1,\"event\":\"nope\",\"payload\":{}}"), &out, &error), &error,
+  refused(vs_protocol_decode_client(S("{\"v\":1,\"event\":\"nope\",\"payload\":{}}"), NULL, 0, &out, &error), &error,
           VS_STATUS_REFUSED, "protocol.unknown_event", "unknown event");
-  refused(vs_protocol_decode_server(S("not json"), &out, &error), &error, VS_STATUS_REFUSED, "protocol.bad_json",
+  refused(vs_protocol_decode_server(S("not json"), NULL, 0, &out, &error), &error, VS_STATUS_REFUSED, "protocol.bad_json",
           "bad json");
   VsServer *s = NULL;
   ok(vs_server_new(&s, &error), &error, "server");
