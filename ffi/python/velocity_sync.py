@@ -44,8 +44,18 @@ _SIGNATURES = {
     "vs_op_diff": [_U8, _SZ, _U8, _SZ, ctypes.POINTER(Buf)],
     "vs_path_parse": [_U8, _SZ, ctypes.POINTER(Buf)],
     "vs_path_parse_lenient": [_U8, _SZ, ctypes.POINTER(Buf)],
-    "vs_protocol_decode_client": [_U8, _SZ, ctypes.POINTER(Buf)],
-    "vs_protocol_decode_server": [_U8, _SZ, ctypes.POINTER(Buf)],
+    "vs_op_from_json": [_U8, _SZ, ctypes.POINTER(Buf)],
+    "vs_protocol_decode_client": [_U8, _SZ, _U8, _SZ, ctypes.POINTER(Buf)],
+    "vs_protocol_decode_server": [_U8, _SZ, _U8, _SZ, ctypes.POINTER(Buf)],
+    "vs_hash_of": [_U8, _SZ, ctypes.POINTER(Buf)],
+    "vs_content_to_json": [_U8, _SZ, ctypes.POINTER(Buf)],
+    "vs_content_from_json": [_U8, _SZ, ctypes.POINTER(Buf)],
+    "vs_entry_from_content": [_U8, _SZ, _U8, _SZ, _U8, _SZ, ctypes.POINTER(Buf)],
+    "vs_file_id_derive": [_U8, _SZ, _U8, _SZ, ctypes.POINTER(Buf)],
+    "vs_manifest_from_json": [_U8, _SZ, ctypes.POINTER(_P)],
+    "vs_manifest_to_json": [_P, ctypes.POINTER(Buf)],
+    "vs_row_decode": [_U8, _SZ, ctypes.c_uint32, ctypes.POINTER(Buf)],
+    "vs_row_encode": [ctypes.c_uint32, _U8, _SZ, _U8, _SZ, _U8, _SZ, ctypes.POINTER(Buf)],
     "vs_manifest_from_entries": [_U8, _SZ, ctypes.POINTER(_P)],
     "vs_manifest_id": [_P, ctypes.POINTER(Buf)],
     "vs_manifest_entries": [_P, ctypes.POINTER(Buf)],
@@ -82,6 +92,8 @@ _SIGNATURES = {
 
 ROLES = {"editor": 0, "agent": 1, "viewer": 2}
 SIDES = {"left": 0, "right": 1}
+POLICIES = {"reject": 0, "report": 1}
+SHAPES = {"editor": 0, "rich": 1, "simple": 2}
 BIASES = {"after": 0, "before": 1}
 RECIPIENT_CLIENT, RECIPIENT_ALL_EXCEPT, RECIPIENT_ALL = 0, 1, 2
 

@@ -5,6 +5,7 @@ Run: VS_LIB=target/debug/libvelocity_sync_ffi.so python3 ffi/tests/python/test_f
 Prints a cargo-style "test result:" line so scripts/test counts it.
 """
 
+import json
 import os
 import sys
 import unittest
@@ -12,6 +13,7 @@ import unittest
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "python"))
 
 import velocity_sync as vs  # noqa: E402
+import conformance  # noqa: E402
 
 LIB = vs.load()
 
@@ -66,7 +68,7 @@ class Errors(unittest.TestCase):
         self.assertRefused("ot.length_mismatch", "vs_op_apply", *vs.arg("[3]"), *vs.arg("ab"))
         self.assertRefused("ffi.invalid_json", "vs_op_from_utf16", *vs.arg("ab"), *vs.arg("{"))
         self.assertRefused("protocol.unknown_event", "vs_protocol_decode_client",
-                           *vs.arg('{"v":1,"event":"nope","payload":{}}'))
+                           *vs.arg('{"v":1,"event":"nope","payload":{}}'), None, 0)
         with self.assertRaises(vs.VsError) as caught:
             vs.call(LIB, "vs_server_connect", None, 1, 0)
         self.assertEqual(caught.exception.code, "ffi.null_pointer")
@@ -77,6 +79,34 @@ class Errors(unittest.TestCase):
                          *vs.arg('[{"offset":3,"deleted":1,"text":"c"}]'))
         self.assertEqual(op, '[2,"c",-1]')
         self.assertEqual(vs.text_out(LIB, "vs_op_apply", *vs.arg(op), *vs.arg(base)), "a\U0001F600c")
+
+
+VECTORS = os.path.join(os.path.dirname(__file__), "..", "..", "..", "conformance", "vectors.json")
+
+
+class Conformance(unittest.TestCase):
+    def test_shared_vectors_match_byte_for_byte(self):
+        with open(VECTORS, encoding="utf-8") as f:
+            vectors = json.load(f)
+        self.assertEqual(vectors["format"], 1)
+        self.assertTrue(vectors["cases"])
+        failures = []
+        for case in vectors["cases"]:
+            try:
+                why = conformance.check(LIB, case)
+            except KeyError as error:
+                why = str(error)
+            if why:
+                failures.append(f"{case['name']}: {why}")
+        self.assertEqual(failures, [], "\n".join(failures))
+
+    def test_the_runner_fails_on_a_wrong_result_and_an_unknown_fn(self):
+        self.assertIsNotNone(conformance.check(LIB, {"fn": "op.apply", "args": {"text": "a", "op": [1, "b"]},
+                                                     "ok": "ba"}))
+        self.assertIsNotNone(conformance.check(LIB, {"fn": "op.apply", "args": {"text": "a", "op": [2]},
+                                                     "err": "ot.out_of_range"}))
+        with self.assertRaises(KeyError):
+            conformance.check(LIB, {"fn": "op.nope", "args": {}, "ok": 1})
 
 
 def main():
