@@ -54,6 +54,16 @@ class Exchange(unittest.TestCase):
             self.assertEqual(server.content(file_id), b"x")
 
 
+class Readme(unittest.TestCase):
+    def test_the_readme_python_example_runs(self):
+        readme = os.path.join(os.path.dirname(__file__), "..", "..", "..", "README.md")
+        with open(readme, encoding="utf-8") as f:
+            text = f.read()
+        section = text.split("## The C API", 1)[1]
+        block = section.split("```python\n", 1)[1].split("```", 1)[0]
+        exec(compile(block, "README.md", "exec"), {})
+
+
 class Errors(unittest.TestCase):
     def assertRefused(self, code, name, *args):
         with self.assertRaises(vs.VsError) as caught:
