@@ -214,8 +214,8 @@ typedef struct VsBuf {
 } VsBuf;
 
 /*
- The engine's version, e.g. `"0.1.0"`: a static NUL-terminated string
- (never freed). Thread-safe.
+ The engine's version (`velocity_sync::VERSION`, e.g. `"0.1.0"`): a static
+ NUL-terminated string, never freed. Thread-safe.
  */
 const char *vs_version(void);
 

@@ -184,3 +184,67 @@ pub unsafe extern "C" fn vs_error_free(error: *mut VsError) {
         drop(unsafe { Box::from_raw(error) });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::ffi::CStr;
+
+    use super::*;
+
+    fn read(error: *mut VsError) -> (String, String) {
+        // SAFETY: `error` is a live error from `guard`, freed right after.
+        unsafe {
+            let code = CStr::from_ptr(vs_error_code(error))
+                .to_string_lossy()
+                .into_owned();
+            let message = CStr::from_ptr(vs_error_message(error))
+                .to_string_lossy()
+                .into_owned();
+            vs_error_free(error);
+            (code, message)
+        }
+    }
+
+    #[test]
+    fn a_panic_comes_back_as_a_status_not_an_unwind() {
+        let mut error = ptr::null_mut();
+        let status = guard(&mut error, || panic!("boom {}", 7));
+        assert_eq!(status, VsStatus::Panic);
+        assert_eq!(read(error), ("ffi.panic".to_owned(), "boom 7".to_owned()));
+    }
+
+    #[test]
+    fn engine_errors_keep_their_stable_code() {
+        let mut error = ptr::null_mut();
+        let status = guard(&mut error, || {
+            velocity_sync::FilePath::parse("../x")
+                .map(drop)
+                .map_err(refused)
+        });
+        assert_eq!(status, VsStatus::Refused);
+        let (code, message) = read(error);
+        assert_eq!(code, "path.parent_segment");
+        assert!(message.contains("../x"), "{message}");
+    }
+
+    #[test]
+    fn success_clears_the_error_pointer_and_null_error_is_allowed() {
+        let mut error = Box::into_raw(Box::new(Failure::null("x").into_error()));
+        let stale = error;
+        assert_eq!(guard(&mut error, || Ok(())), VsStatus::Ok);
+        assert!(error.is_null());
+        // SAFETY: `stale` is the box made above; guard does not free it.
+        unsafe { vs_error_free(stale) };
+        assert_eq!(
+            guard(ptr::null_mut(), || Err(Failure::argument("no"))),
+            VsStatus::InvalidArgument
+        );
+    }
+
+    #[test]
+    fn messages_with_nul_bytes_stay_readable() {
+        let failure = Failure::new(VsStatus::Refused, "x.y", "a\0b");
+        let error = Box::into_raw(Box::new(failure.into_error()));
+        assert_eq!(read(error).1, "a?b");
+    }
+}

@@ -52,11 +52,15 @@ pub use rows::*;
 
 pub use server::*;
 
-use std::ffi::c_char;
+use std::ffi::{CString, c_char};
+use std::sync::OnceLock;
 
-/// The engine's version, e.g. `"0.1.0"`: a static NUL-terminated string
-/// (never freed). Thread-safe.
+/// The engine's version (`velocity_sync::VERSION`, e.g. `"0.1.0"`): a static
+/// NUL-terminated string, never freed. Thread-safe.
 #[unsafe(no_mangle)]
 pub extern "C" fn vs_version() -> *const c_char {
-    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+    static VERSION: OnceLock<CString> = OnceLock::new();
+    VERSION
+        .get_or_init(|| CString::new(velocity_sync::VERSION).unwrap_or_default())
+        .as_ptr()
 }

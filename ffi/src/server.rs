@@ -10,7 +10,6 @@ use crate::buf::{self, VsBuf};
 use crate::error::{Failure, VsError, VsStatus, guard, refused};
 
 /// A project server with an in-memory blob store (opaque).
-#[allow(missing_debug_implementations)]
 pub struct VsServer {
     server: ProjectServer,
     config: ServerConfig,
