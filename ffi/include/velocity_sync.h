@@ -297,7 +297,8 @@ enum VsStatus vs_client_poll_event(struct VsClient *client,
 
 /*
  Creates a file at `path` (canonical form) with `content` (or, when
- `content` is NULL, a directory); `*out` receives the new file's id.
+ `content` is NULL, a directory; an empty file is a non-NULL `content`
+ with length 0); `*out` receives the new file's id.
 
  Errors: `path.*` codes, `VS_STATUS_INVALID_UTF8`, `VS_STATUS_NULL_POINTER`.
 
