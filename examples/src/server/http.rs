@@ -20,12 +20,15 @@ use velocity_sync::protocol::{
 use velocity_sync::{ClientId, ContentHash, Role};
 
 use super::auth::{self, AuthError};
+use super::commit::Committer;
 use super::project::{self, Inbound, Outbox, ProjectSettings, SharedStore};
 
 /// Everything the handlers share.
 pub struct AppState {
     pub(crate) secret: Vec<u8>,
     pub(crate) store: SharedStore,
+    /// Group commit of every project's ops log appends.
+    pub(crate) committer: Committer,
     pub(crate) settings: ProjectSettings,
     pub(crate) projects: std::sync::Mutex<HashMap<Uuid, mpsc::Sender<Inbound>>>,
     pub(crate) next_conn: AtomicU64,
@@ -47,6 +50,7 @@ impl AppState {
         tokio::spawn(project::run(
             project,
             Arc::clone(&self.store),
+            self.committer.clone(),
             self.settings,
             rx,
         ));
