@@ -105,3 +105,17 @@ fn c_conformance_vectors_match_byte_for_byte() {
     let stdout = run(&sanitized("conformance"), &[&vectors]);
     assert!(stdout.contains("c conformance:"), "{stdout}");
 }
+
+#[test]
+fn the_sanitizer_set_up_reports_a_leaked_buffer() {
+    let output = Command::new(sanitized("leak"))
+        .env("ASAN_OPTIONS", "detect_leaks=1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "a leaked VsBuf went unnoticed");
+    assert!(
+        stderr.contains("LeakSanitizer") && stderr.contains("leak.c"),
+        "{stderr}"
+    );
+}
