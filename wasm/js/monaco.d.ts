@@ -1,0 +1,69 @@
+/** The parts of Monaco the adapter uses (structural: any monaco-editor
+ * version with these members fits). */
+export interface MonacoPosition {
+  lineNumber: number;
+  column: number;
+}
+export interface MonacoSelection {
+  getPosition(): MonacoPosition;
+  getSelectionStart(): MonacoPosition;
+}
+export interface MonacoContentChange {
+  rangeOffset: number;
+  rangeLength: number;
+  text: string;
+}
+export interface MonacoDisposable {
+  dispose(): void;
+}
+export interface MonacoModel {
+  getValue(): string;
+  setValue(value: string): void;
+  setEOL(eol: number): void;
+  getOffsetAt(position: MonacoPosition): number;
+  getPositionAt(offset: number): MonacoPosition;
+  applyEdits(edits: Array<{ range: unknown; text: string }>): unknown;
+  onDidChangeModelContent(listener: (event: { changes: MonacoContentChange[] }) => void): MonacoDisposable;
+}
+export interface MonacoEditor {
+  getModel(): MonacoModel | null;
+  getSelections(): MonacoSelection[] | null;
+  setSelections(selections: readonly MonacoSelection[]): void;
+  setPosition(position: MonacoPosition): void;
+  updateOptions(options: { readOnly?: boolean }): void;
+  addCommand(keybinding: number, handler: () => void): string | null;
+  onDidChangeCursorSelection(listener: (event: { selection: MonacoSelection }) => void): MonacoDisposable;
+  createDecorationsCollection(decorations: unknown[]): { set(decorations: unknown[]): void; clear(): void };
+}
+export interface MonacoNamespace {
+  editor: { EndOfLineSequence: { LF: number; CRLF: number } };
+  Range: new (startLine: number, startColumn: number, endLine: number, endColumn: number) => unknown;
+  Selection: new (anchorLine: number, anchorColumn: number, headLine: number, headColumn: number) => MonacoSelection;
+  KeyMod: { CtrlCmd: number; Shift: number };
+  KeyCode: { KeyZ: number; KeyY: number };
+}
+
+import type { SyncState } from './zustand.js';
+
+/** A Zustand store holding the sync slice. */
+export interface SyncStore {
+  getState(): SyncState;
+  subscribe(listener: (state: SyncState) => void): () => void;
+}
+
+export function lineEndings(text: string): 'crlf' | 'lf' | 'mixed';
+
+export interface MonacoBinding {
+  /** False for a mixed-line-ending file (shown read-only). */
+  readonly exact: boolean;
+  readonly endings: 'crlf' | 'lf' | 'mixed';
+  dispose(): void;
+}
+
+export function bindMonaco(options: {
+  monaco: MonacoNamespace;
+  editor: MonacoEditor;
+  store: SyncStore;
+  fileId: string;
+  keybindings?: boolean;
+}): MonacoBinding;
