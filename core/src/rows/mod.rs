@@ -297,7 +297,8 @@ pub enum MismatchPolicy {
 /// entry with it writes the same row back; callers building new rows set
 /// what the target needs (`project_id`; `created_by` for the rich schema).
 /// Fields the target shape has no column for are not written.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct RowContext {
     /// `project_id`; required by both database shapes.
     pub project_id: Option<Uuid>,
@@ -319,7 +320,10 @@ pub struct RowContext {
 }
 
 /// A decoded row: the entry, its content, and the rest of the row.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Serialises (for the bindings) with `content` in the protocol's byte form,
+/// `{"text": …}` or `{"base64": …}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DecodedRow {
     /// The shape the row was decoded as.
     pub shape: RowShape,
@@ -328,6 +332,7 @@ pub struct DecodedRow {
     pub entry: FileEntry,
     /// The file's bytes, base64 decoded where the row says so; empty for
     /// directories.
+    #[serde(serialize_with = "content_as_wire_bytes")]
     pub content: Vec<u8>,
     /// SHA-256 of `content`, as the database's hash columns hold it.
     pub sha256: Sha256Digest,
@@ -342,11 +347,15 @@ pub struct DecodedRow {
 
 /// Something a row said that disagrees with what was decoded. Decoding goes
 /// on; the decoded values are the ones described as actual / expected here.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Serialises as an object whose `code` is [`RowIssue::code`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "code")]
 #[non_exhaustive]
 pub enum RowIssue {
     /// A derived column (`file_name`, `directory_path`) does not match the
     /// path.
+    #[serde(rename = "row.derived_mismatch")]
     DerivedMismatch {
         /// The column.
         column: &'static str,
@@ -356,11 +365,13 @@ pub enum RowIssue {
         expected: String,
     },
     /// A directory row carried content, which was dropped.
+    #[serde(rename = "row.directory_content")]
     DirectoryContent {
         /// How many bytes were dropped.
         len: u64,
     },
     /// The hash column disagrees with the content ([`MismatchPolicy::Report`]).
+    #[serde(rename = "row.hash_mismatch")]
     HashMismatch {
         /// `content_hash` or `checksum`.
         column: &'static str,
@@ -371,6 +382,7 @@ pub enum RowIssue {
     },
     /// A column claims a kind the content contradicts (`is_binary: true` on
     /// text, `file_type: "text"` on binary bytes, …).
+    #[serde(rename = "row.kind_mismatch")]
     KindMismatch {
         /// `is_binary`, `file_type` or `type`.
         column: &'static str,
@@ -380,6 +392,7 @@ pub enum RowIssue {
         actual: FileKind,
     },
     /// The path was not canonical and was normalised.
+    #[serde(rename = "row.path_normalised")]
     PathNormalised {
         /// `file_path` or `path`.
         column: &'static str,
@@ -387,6 +400,7 @@ pub enum RowIssue {
         stated: String,
     },
     /// The size column disagrees with the content ([`MismatchPolicy::Report`]).
+    #[serde(rename = "row.size_mismatch")]
     SizeMismatch {
         /// `file_size` or `size_bytes`.
         column: &'static str,
@@ -396,6 +410,7 @@ pub enum RowIssue {
         actual: u64,
     },
     /// The hash column is not a SHA-256 hex digest ([`MismatchPolicy::Report`]).
+    #[serde(rename = "row.bad_hash")]
     UnreadableHash {
         /// `content_hash` or `checksum`.
         column: &'static str,
@@ -684,6 +699,14 @@ pub fn encode_row(
     context: &RowContext,
 ) -> Result<Row, RowError> {
     encode::encode(shape, entry, content, context)
+}
+
+/// Serialises content as the protocol does: `{"text": …}` or `{"base64": …}`.
+fn content_as_wire_bytes<S: serde::Serializer>(
+    content: &[u8],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    crate::protocol::Bytes::new(content.to_vec()).serialize(serializer)
 }
 
 /// The first 80 characters of `text`.
