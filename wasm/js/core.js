@@ -57,6 +57,7 @@ export function coreVersion() {
 
 /** Text operations (ot.js compact JSON ops, positions in Unicode scalar values). */
 export const ops = {
+  fromJson: (text) => parse(call(() => wasm.opInfo(text))).op,
   apply: (op, text) => call(() => wasm.opApply(json(op), text)),
   compose: (a, b) => parse(call(() => wasm.opCompose(json(a), json(b)))),
   transform: (a, b, side) => parse(call(() => wasm.opTransform(json(a), json(b), side))),
@@ -95,15 +96,60 @@ export const manifests = {
   apply: (manifest, diff) => parse(call(() => wasm.manifestApply(json(manifest), json(diff)))),
 };
 
+/** A byte content in the protocol's form: `{text}` for UTF-8 text, else `{base64}`. */
+export function contentOf(value) {
+  if (typeof value === 'string') return { text: value };
+  if (value && (typeof value.text === 'string' || typeof value.base64 === 'string')) return value;
+  let binary = '';
+  for (const byte of value) binary += String.fromCharCode(byte);
+  return { base64: btoa(binary) };
+}
+
 /** The `project_files` row codecs. */
 export const rows = {
   decode: (row, policy = 'reject') => parse(call(() => wasm.rowsDecode(json(row), policy))),
   encode: (shape, entry, content, context = {}) =>
-    parse(call(() => wasm.rowsEncode(shape, json(entry), bytes(content), json(context)))),
+    parse(call(() => wasm.rowsEncode(shape, json(entry), json(contentOf(content)), json(context)))),
 };
 
-/** Hydration progress, as the client reports it in `hydrating` events. */
+/** BLAKE3 and SHA-256 of a content, hex. */
+export function hashOf(content) {
+  return parse(call(() => wasm.hashOf(bytes(content))));
+}
+
+/** A deterministic file id from `material` under `context`. */
+export function fileIdDerive(context, material) {
+  return call(() => wasm.fileIdDerive(context, bytes(material)));
+}
+
+/** Changesets: what a receiver holding one manifest needs to reach another. */
+export const changesets = {
+  between: (base, target, contents) =>
+    parse(call(() => wasm.changesetBetween(json(base), json(target), json(contents.map(contentOf))))),
+  apply: (base, contents, changeset) =>
+    parse(
+      call(() =>
+        wasm.changesetApply(
+          json(base),
+          json(contents.map(contentOf)),
+          typeof changeset === 'string' ? changeset : json(changeset),
+        ),
+      ),
+    ),
+};
+
+/** The wire codecs: decode and validate one message, re-encoded. */
+export const protocol = {
+  decodeClient: (text, { maxMessageBytes } = {}) =>
+    parse(call(() => wasm.protocolDecodeClient(text, maxMessageBytes))),
+  decodeServer: (text, { maxMessageBytes } = {}) =>
+    parse(call(() => wasm.protocolDecodeServer(text, maxMessageBytes))),
+};
+
+/** Hydration plans and progress (the client reports progress in `hydrating` events). */
 export const hydration = {
+  plan: (manifest, haveEntries = [], haveBlobs = [], maxBatchBytes = 200 * 1024) =>
+    parse(call(() => wasm.hydratePlan(json(manifest), json(haveEntries), json(haveBlobs), maxBatchBytes))),
   fraction: (progress) => call(() => wasm.hydrationFraction(json(progress))),
   complete: (progress) => call(() => wasm.hydrationComplete(json(progress))),
 };

@@ -115,6 +115,8 @@ export function panics(): readonly string[];
 export function isVelocitySyncError(value: unknown): value is VelocitySyncError;
 
 export const ops: {
+  /** Reads ot.js JSON text and returns the op normalised. */
+  fromJson(text: string): Op;
   apply(op: Op, text: string): string;
   compose(a: Op, b: Op): Op;
   transform(a: Op, b: Op, side: Side): [Op, Op];
@@ -145,36 +147,83 @@ export const manifests: {
   apply(manifest: Manifest, diff: Diff): Manifest;
 };
 
+/** Bytes in the protocol's form: UTF-8 text, or base64 for anything else. */
+export type Content = { text: string } | { base64: string };
+/** `{text}` for a string, `{base64}` for bytes; a Content is returned as is. */
+export function contentOf(value: string | Uint8Array | Content): Content;
+
 export type RowShape = 'editor' | 'rich' | 'simple';
 /** Everything about a row besides entry and content (for encoding it back). */
 export interface RowContext {
-  projectId?: string;
-  createdBy?: string;
-  lastModifiedBy?: string;
-  parentVersionId?: string;
-  isCurrentVersion?: boolean;
-  createdAt?: string;
-  updatedAt?: string;
+  project_id?: string | null;
+  created_by?: string | null;
+  last_modified_by?: string | null;
+  parent_version_id?: string | null;
+  is_current_version?: boolean | null;
+  created_at?: string | null;
+  updated_at?: string | null;
   passthrough?: Record<string, unknown>;
 }
 export interface DecodedRow {
   shape: RowShape;
   entry: FileEntry;
-  /** Text content (text files). */
-  content?: string;
-  /** Binary content, base64. */
-  contentBase64?: string;
+  content: Content;
   sha256: string;
-  fileType?: string;
+  file_type: string | null;
   context: RowContext;
-  issues: Array<{ code: string; message: string }>;
+  issues: Array<{ code: string; [detail: string]: unknown }>;
 }
 export const rows: {
   decode(row: Record<string, unknown>, policy?: 'reject' | 'report'): DecodedRow;
-  encode(shape: RowShape, entry: FileEntry, content: string | Uint8Array, context?: RowContext): Record<string, unknown>;
+  encode(shape: RowShape, entry: FileEntry, content: string | Uint8Array | Content, context?: RowContext): Record<string, unknown>;
 };
 
+/** BLAKE3 and SHA-256 of a content, lowercase hex. */
+export function hashOf(content: string | Uint8Array): { blake3: string; sha256: string };
+/** A deterministic file id derived from `material` under `context`. */
+export function fileIdDerive(context: string, material: string | Uint8Array): string;
+
+/** A changeset's JSON form (format 1, core/src/changeset.rs). */
+export interface ChangesetJson {
+  format: number;
+  diff: Diff;
+  contents: Array<{ hash: string; text?: string; base64?: string; delta?: { base: string; ops: unknown[] } }>;
+}
+export const changesets: {
+  /** What a receiver holding `base` needs to reach `target`; `contents` are the sender's. */
+  between(base: Manifest, target: Manifest, contents: ReadonlyArray<string | Uint8Array | Content>): ChangesetJson;
+  /** Applies a changeset to `base`, whose `contents` the receiver holds. */
+  apply(
+    base: Manifest,
+    contents: ReadonlyArray<string | Uint8Array | Content>,
+    changeset: ChangesetJson | string,
+  ): { manifest: Manifest; files: Record<string, Content> };
+};
+
+export const protocol: {
+  decodeClient(text: string, limits?: { maxMessageBytes?: number }): Envelope;
+  decodeServer(text: string, limits?: { maxMessageBytes?: number }): Envelope;
+};
+
+/** A file of a hydration batch: its entry and how its content travels. */
+export type PlannedFile = FileEntry & { content: 'inline' | 'chunked' | 'known' };
+/** One batch of a hydration plan: chunks are `[hash, offset, length]`. */
+export interface PlannedBatch {
+  files: PlannedFile[];
+  blobs: string[];
+  chunks: Array<[string, number, number]>;
+  wire_bytes: number;
+}
+/** A hydration plan (core's HydrationPlan). */
+export interface HydrationPlan {
+  target: string;
+  files: FileEntry[];
+  batches: PlannedBatch[];
+  content_bytes: number;
+}
+
 export const hydration: {
+  plan(manifest: Manifest, haveEntries?: readonly FileEntry[], haveBlobs?: readonly string[], maxBatchBytes?: number): HydrationPlan;
   fraction(progress: Progress): number;
   complete(progress: Progress): boolean;
 };

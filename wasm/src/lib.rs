@@ -15,17 +15,21 @@
 //! | [`undo`] | `UndoManager` |
 //! | [`manifest`] | `pathParse`, `entryFromContent`, `manifestId`, `manifestDiff`, `manifestApply`, … |
 //! | [`rows`] | `rowsDecode`, `rowsEncode` |
-//! | [`hydrate`] | `hydrationFraction`, `hydrationComplete` |
+//! | [`content`] | `hashOf`, `fileIdDerive`, `changesetBetween`, `changesetApply` |
+//! | [`hydrate`] | `hydratePlan`, `hydrationFraction`, `hydrationComplete` |
+//! | [`protocol`] | `protocolDecodeClient`, `protocolDecodeServer` |
 
 #![warn(missing_docs)]
 
 pub mod client;
+pub mod content;
 pub mod error;
 mod events;
 pub mod hydrate;
 pub mod manifest;
 pub mod ops;
 pub mod panic;
+pub mod protocol;
 pub mod rows;
 pub mod server;
 pub mod undo;

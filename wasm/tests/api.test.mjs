@@ -7,6 +7,31 @@ import { Hub, createSyncSlice, pkg, supabaseTransport, throwsCode } from './supp
 
 const { ProjectClient, ProjectServer, manifests, paths, rows } = pkg;
 
+test('hashes, derived ids and changesets', () => {
+  assert.deepEqual(pkg.hashOf(''), {
+    blake3: 'af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262',
+    sha256: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+  });
+  assert.equal(pkg.fileIdDerive('x', 'a'), pkg.fileIdDerive('x', new TextEncoder().encode('a')));
+  assert.notEqual(pkg.fileIdDerive('x', 'a'), pkg.fileIdDerive('y', 'a'));
+  const v1 = { version: 0, entries: [manifests.entryFromContent('a.ts', 'one\n')] };
+  const v2 = { version: 1, entries: [manifests.entryFromContent('a.ts', 'one\ntwo\n', undefined, 1)] };
+  const changeset = pkg.changesets.between(v1, v2, ['one\ntwo\n']);
+  const applied = pkg.changesets.apply(v1, ['one\n'], changeset);
+  assert.equal(manifests.id(applied.manifest), manifests.id(v2));
+  assert.deepEqual(applied.files, { 'a.ts': { text: 'one\ntwo\n' } });
+  throwsCode(assert, () => pkg.changesets.between(v1, v2, []), 'changeset.sender_missing');
+  throwsCode(assert, () => pkg.changesets.apply(v2, ['one\ntwo\n'], changeset), 'changeset.base_mismatch');
+  throwsCode(assert, () => pkg.changesets.apply(v1, ['one\n'], '{'), 'changeset.bad_json');
+  const plan = pkg.hydration.plan(v2);
+  assert.equal(plan.batches.length, 1);
+  assert.equal(plan.content_bytes, 8);
+  throwsCode(assert, () => pkg.hydration.plan(v2, [], [], -1), 'wasm.bad_argument');
+  assert.equal(pkg.protocol.decodeServer('{"v":1,"event":"ack","payload":{"seq":1,"rev":2}}').event, 'ack');
+  throwsCode(assert, () => pkg.protocol.decodeClient('{"v":1,"event":"ack","payload":{}}'), 'protocol.unknown_event');
+  throwsCode(assert, () => pkg.protocol.decodeServer('{"v":1,"event":"ack","payload":{"seq":1,"rev":2}}', { maxMessageBytes: 10 }), 'protocol.message_too_large');
+});
+
 test('paths parse strictly and leniently', () => {
   assert.equal(paths.parse('src/app.ts'), 'src/app.ts');
   assert.equal(paths.parseLenient('/src//app.ts'), 'src/app.ts');
@@ -61,13 +86,14 @@ test('rows: decode and encode the editor and rich shapes', () => {
   const decoded = rows.decode(row);
   assert.equal(decoded.shape, 'editor');
   assert.equal(decoded.entry.path, 'src/a.ts');
-  assert.equal(decoded.content, 'x\r\n');
+  assert.deepEqual(decoded.content, { text: 'x\r\n' });
   const project = '6f1c1e2a-0000-4000-8000-000000000001';
-  const rich = rows.encode('rich', decoded.entry, 'x\r\n', { projectId: project, createdBy: project });
+  const rich = rows.encode('rich', decoded.entry, 'x\r\n', { project_id: project, created_by: project });
   assert.equal(rich.file_path, 'src/a.ts');
   const again = rows.decode(rich);
   assert.equal(again.shape, 'rich');
-  assert.equal(again.content, 'x\r\n');
+  assert.deepEqual(again.content, { text: 'x\r\n' });
+  assert.deepEqual(rows.decode(rows.encode('editor', decoded.entry, { text: 'x\r\n' }, decoded.context)).entry, decoded.entry);
   assert.equal(again.sha256, decoded.sha256);
   throwsCode(assert, () => rows.decode({ type: 'file' }), rowCode({ type: 'file' }));
   throwsCode(assert, () => rows.decode(row, 'maybe'), 'wasm.bad_argument');
