@@ -23,7 +23,6 @@ export interface MonacoModel {
   getOffsetAt(position: MonacoPosition): number;
   getPositionAt(offset: number): MonacoPosition;
   applyEdits(edits: Array<{ range: unknown; text: string }>): unknown;
-  onDidChangeModelContent(listener: (event: { changes: MonacoContentChange[] }) => void): MonacoDisposable;
 }
 export interface MonacoEditor {
   getModel(): MonacoModel | null;
@@ -32,6 +31,7 @@ export interface MonacoEditor {
   setPosition(position: MonacoPosition): void;
   updateOptions(options: { readOnly?: boolean }): void;
   addCommand(keybinding: number, handler: () => void): string | null;
+  onDidChangeModelContent(listener: (event: { changes: MonacoContentChange[] }) => void): MonacoDisposable;
   onDidChangeCursorSelection(listener: (event: { selection: MonacoSelection }) => void): MonacoDisposable;
   createDecorationsCollection(decorations: unknown[]): { set(decorations: unknown[]): void; clear(): void };
 }
@@ -57,6 +57,9 @@ export interface MonacoBinding {
   /** False for a mixed-line-ending file (shown read-only). */
   readonly exact: boolean;
   readonly endings: 'crlf' | 'lf' | 'mixed';
+  /** Remote edits after which the model had to be reset to the store's
+   * text because Monaco changed the bytes (0 when everything is exact). */
+  readonly resets: number;
   dispose(): void;
 }
 

@@ -32,9 +32,10 @@ export function bindMonaco({ monaco, editor, store, fileId, keybindings = true }
   if (!exact) editor.updateOptions({ readOnly: true });
 
   const disposables = [];
+  let resets = 0;
 
   disposables.push(
-    model.onDidChangeModelContent((event) => {
+    editor.onDidChangeModelContent((event) => {
       if (applying) return;
       const changes = event.changes.map((c) => ({
         offset: c.rangeOffset,
@@ -47,9 +48,8 @@ export function bindMonaco({ monaco, editor, store, fileId, keybindings = true }
 
   const toChars = (value, offset) => charOfUtf16(value, offset);
 
-  const unsubscribe = store.getState().subscribeEdits(({ id, op, before, origin }) => {
+  const unsubscribe = store.getState().subscribeEdits(({ id, op, before, after, origin }) => {
     if (id !== fileId) return;
-    const bias = origin === 'remote' || origin === 'reset' ? 'after' : 'after';
     const selections = (editor.getSelections() ?? []).map((s) => ({
       anchor: toChars(before, model.getOffsetAt(s.getSelectionStart())),
       head: toChars(before, model.getOffsetAt(s.getPosition())),
@@ -63,11 +63,14 @@ export function bindMonaco({ monaco, editor, store, fileId, keybindings = true }
         text: c.text,
       };
     });
-    const after = store.getState().texts[fileId];
     applying = true;
     try {
       model.applyEdits(edits);
-      if (model.getValue() !== after) model.setValue(after);
+      if (model.getValue() !== after) {
+        // Monaco changed the bytes (an EOL it normalised): show the truth.
+        resets += 1;
+        model.setValue(after);
+      }
     } finally {
       applying = false;
     }
@@ -81,8 +84,8 @@ export function bindMonaco({ monaco, editor, store, fileId, keybindings = true }
       return;
     }
     const moved = selections.map((s) => {
-      const a = model.getPositionAt(utf16OfChar(after, ops.transformPosition(op, s.anchor, bias)));
-      const h = model.getPositionAt(utf16OfChar(after, ops.transformPosition(op, s.head, bias)));
+      const a = model.getPositionAt(utf16OfChar(after, ops.transformPosition(op, s.anchor, 'after')));
+      const h = model.getPositionAt(utf16OfChar(after, ops.transformPosition(op, s.head, 'after')));
       return new monaco.Selection(a.lineNumber, a.column, h.lineNumber, h.column);
     });
     if (moved.length) editor.setSelections(moved);
@@ -146,6 +149,9 @@ export function bindMonaco({ monaco, editor, store, fileId, keybindings = true }
   return {
     exact,
     endings,
+    get resets() {
+      return resets;
+    },
     dispose() {
       unsubscribe();
       unsubscribePresence();

@@ -9,11 +9,12 @@ export interface Transport {
 
 export type Connection = 'disconnected' | 'connecting' | 'synced';
 
-/** An edit the editor must show: `op` applies to `before`. */
+/** An edit the editor must show: `op` turns `before` into `after`. */
 export interface EditNotice {
   id: string;
   op: Op;
   before: string;
+  after: string;
   origin: 'remote' | 'reset' | 'undo' | 'redo';
 }
 

@@ -37,8 +37,8 @@ export function createSyncSlice({ clientId, transport, undoLimit = 1000 }) {
       }
     };
 
-    const notify = (id, op, before, origin) => {
-      for (const listener of listeners) listener({ id, op, before, origin });
+    const notify = (id, op, before, after, origin) => {
+      for (const listener of listeners) listener({ id, op, before, after, origin });
     };
 
     const movePresence = (presence, id, op) => {
@@ -72,7 +72,7 @@ export function createSyncSlice({ clientId, transport, undoLimit = 1000 }) {
               const after = ops.apply(event.op, before);
               texts = { ...texts, [event.id]: after };
               undos.get(event.id)?.remote(event.op);
-              notify(event.id, event.op, before, 'remote');
+              notify(event.id, event.op, before, after, 'remote');
             }
             presence = movePresence(presence, event.id, event.op);
             break;
@@ -110,7 +110,7 @@ export function createSyncSlice({ clientId, transport, undoLimit = 1000 }) {
           const op = ops.diff(before, now);
           texts = { ...texts, [id]: now };
           undos.get(id)?.remote(op);
-          notify(id, op, before, 'reset');
+          notify(id, op, before, now, 'reset');
           presence = movePresence(presence, id, op);
         }
       }
@@ -247,7 +247,7 @@ export function createSyncSlice({ clientId, transport, undoLimit = 1000 }) {
       client.edit(id, op);
       local(id, op, before);
       set({ pending: client.unconfirmedFiles(), idle: client.isIdle });
-      notify(id, op, before, which);
+      notify(id, op, before, get().texts[id], which);
       flush();
       return op;
     }

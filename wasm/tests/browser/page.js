@@ -87,6 +87,9 @@ window.harness = {
     editor.focus();
     editor.setPosition({ lineNumber: line, column });
   },
+  focusOnly(which) {
+    editors[which].editor.focus();
+  },
   endOf(which) {
     const { editor } = editors[which];
     const model = editor.getModel();
@@ -99,6 +102,7 @@ window.harness = {
       models: editors.map(({ editor }) => editor.getModel().getValue()),
       eol: editors.map(({ editor }) => editor.getModel().getEOL()),
       exact: editors.map(({ binding }) => binding.exact),
+      resets: editors.map(({ binding }) => binding.resets),
       stores: stores.map((s) => s.getState().texts[fileId]),
       idle: stores.map((s) => s.getState().idle),
       server: server.text(fileId),
