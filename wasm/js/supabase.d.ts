@@ -14,5 +14,9 @@ export interface BroadcastChannel {
 export const SUPABASE_MAX_MESSAGE_BYTES: number;
 
 /** A transport over a channel's broadcast; throws `transport.message_too_large`
- * for a message over `maxBytes`. */
-export function supabaseTransport(channel: BroadcastChannel, options?: { maxBytes?: number }): Transport;
+ * for a message over `maxBytes`. A client passes its `clientId`, so its
+ * messages travel as `{from, message}` and the server knows the sender. */
+export function supabaseTransport(
+  channel: BroadcastChannel,
+  options?: { maxBytes?: number; clientId?: number },
+): Transport;

@@ -1,6 +1,9 @@
 // A transport over a Supabase Realtime channel's broadcast. Messages travel
 // as `{type: "broadcast", event, payload}` with the protocol envelope as the
-// payload; a message over the channel's size limit is refused before it is
+// payload. On a broadcast every subscriber hears every message, so a client
+// names itself (`clientId`: payload `{from, message}`) and the server's
+// messages carry their addressing (`{to, client, message}`), which the store
+// filters. A message over the channel's size limit is refused before it is
 // sent (core cuts hydration batches at 200 KiB, under the limit).
 
 /** Supabase Realtime's broadcast payload limit, in bytes. */
@@ -9,9 +12,10 @@ export const SUPABASE_MAX_MESSAGE_BYTES = 256 * 1024;
 const encoder = new TextEncoder();
 
 /** A `{ send, on }` transport over `channel` (register before `subscribe()`). */
-export function supabaseTransport(channel, { maxBytes = SUPABASE_MAX_MESSAGE_BYTES } = {}) {
+export function supabaseTransport(channel, { maxBytes = SUPABASE_MAX_MESSAGE_BYTES, clientId } = {}) {
   return {
-    send(event, payload) {
+    send(event, message) {
+      const payload = clientId === undefined ? message : { from: clientId, message };
       const bytes = encoder.encode(JSON.stringify({ event, payload })).length;
       if (bytes > maxBytes) {
         const err = new Error(

@@ -216,12 +216,7 @@ test('Supabase transport: a large project hydrates in batches under the size lim
   const stores = [1, 2].map((clientId) => {
     server.connect(clientId, 'editor');
     const channel = new FakeChannel(bus, `client ${clientId}`);
-    const inner = supabaseTransport(channel);
-    // Clients say who they are next to the envelope, as a relay would.
-    const transport = {
-      send: (event, payload) => inner.send(event, { from: clientId, message: payload }),
-      on: inner.on,
-    };
+    const transport = supabaseTransport(channel, { clientId });
     return { channel, store: createStore(createSyncSlice({ clientId, transport })) };
   });
   const run = () => {
