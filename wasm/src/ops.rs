@@ -1,7 +1,7 @@
 //! Text operation helpers: ops travel as ot.js compact JSON strings
 //! (`[3, "hi", -2]`), texts as JS strings, positions in Unicode scalar values
 //! unless a name says UTF-16. Each function converts, calls
-//! [`TextOp`](velocity_sync::TextOp), and converts back.
+//! [`TextOp`], and converts back.
 
 use velocity_sync::ot::{Bias, Side, TextOp, Utf16Change, Utf16Index};
 use wasm_bindgen::prelude::wasm_bindgen;
