@@ -19,7 +19,7 @@ use crate::entry::{FileEntry, FileId, FileKind};
 use crate::hash::ContentHash;
 use crate::hydrate::{Hydrator, Progress};
 use crate::manifest::{Change, Manifest, ManifestId};
-use crate::ot::{Client, ClientId, Side, TextOp};
+use crate::ot::{Bias, Client, ClientId, Side, TextOp};
 use crate::path::FilePath;
 use crate::protocol::{
     Ack, Bytes, CatchUp, ClientMessage, CreateRequest, Cursor, DeleteRequest, Edit, Event,
@@ -123,6 +123,29 @@ impl ClientError {
             Self::Ot(inner) => inner.code(),
         }
     }
+}
+
+/// `cursor`, given in `state`'s local text, in its confirmed text: moved back
+/// through the unconfirmed edits (a position inside text this client
+/// inserted lands where the insert starts).
+fn confirmed_cursor(state: &TextState, cursor: Cursor) -> Result<Cursor, ClientError> {
+    let unconfirmed = state
+        .ot
+        .pending()
+        .map(|(_, op)| op.clone())
+        .into_iter()
+        .chain(state.ot.buffered().iter().cloned());
+    let Some(mine) = TextOp::compose_all(unconfirmed)? else {
+        return Ok(cursor);
+    };
+    let back = mine.invert(&state.confirmed)?;
+    let map = |pos: u64| {
+        usize::try_from(pos).map_or(pos, |pos| back.transform_position(pos, Bias::Before) as u64)
+    };
+    Ok(Cursor {
+        head: map(cursor.head),
+        anchor: map(cursor.anchor),
+    })
 }
 
 /// Content hashes a `sync:hello` lists at most (the default protocol limit).
@@ -478,8 +501,16 @@ impl ProjectClient {
     /// [`ClientError::UnknownFile`] or [`ClientError::NotText`].
     pub fn set_cursor(&mut self, id: FileId, cursor: Option<Cursor>) -> Result<(), ClientError> {
         // Positions are sent with the last revision this client confirmed;
-        // the server moves them through every op ordered since.
-        let rev = self.text_state(id)?.ot.rev();
+        // the server moves them through every op ordered since, this
+        // client's own unconfirmed edits included. The caller's positions are
+        // in the local text, so they are first taken back through those
+        // edits (else they would count twice).
+        let state = self.text_state(id)?;
+        let rev = state.ot.rev();
+        let cursor = match cursor {
+            Some(cursor) => Some(confirmed_cursor(state, cursor)?),
+            None => None,
+        };
         self.outbox
             .push_back(ClientMessage::Presence(PresenceRequest { id, rev, cursor }));
         Ok(())
@@ -763,8 +794,7 @@ impl ProjectClient {
                         .into_iter()
                         .chain(state.ot.buffered().iter().cloned());
                     for op in unconfirmed {
-                        pos =
-                            op.transform_position(pos.min(op.base_len()), crate::ot::Bias::Before);
+                        pos = op.transform_position(pos.min(op.base_len()), Bias::Before);
                     }
                     pos as u64
                 };

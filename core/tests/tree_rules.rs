@@ -234,6 +234,30 @@ fn read_only_connections_cannot_write() {
 }
 
 #[test]
+fn presence_sent_with_unconfirmed_edits_lands_at_the_caret() {
+    let mut net = project(&[("a.txt", "hello world")]);
+    let id = net.id_at("a.txt").unwrap();
+    // B types "XX" at the start and shares its caret right after it, before
+    // the server has confirmed the edit.
+    net.clients[1]
+        .edit(id, TextOp::from_splice(11, 0, 0, "XX").unwrap())
+        .unwrap();
+    let caret = velocity_sync::protocol::Cursor { head: 2, anchor: 2 };
+    net.clients[1].set_cursor(id, Some(caret)).unwrap();
+    net.send(1);
+    net.settle();
+    let seen: Vec<_> = net.events[0]
+        .iter()
+        .filter_map(|e| match e {
+            velocity_sync::ClientEvent::Presence { client, cursor, .. } => Some((*client, *cursor)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(seen, [(2, Some(caret))]);
+    net.assert_converged();
+}
+
+#[test]
 fn presence_moves_through_concurrent_edits() {
     let mut net = project(&[("a.txt", "hello world")]);
     let id = net.id_at("a.txt").unwrap();
