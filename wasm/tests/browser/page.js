@@ -21,26 +21,31 @@ const random = () => {
 
 const server = new pkg.ProjectServer();
 const handlers = new Map();
+// Each link (client to server, server to client) is in order, like a
+// WebSocket or a Supabase channel, but takes 0-25 ms: edits cross in flight.
 let inFlight = 0;
-const later = (fn) => {
+const due = new Map();
+const later = (link, fn) => {
   inFlight += 1;
+  const at = Math.max(due.get(link) ?? 0, performance.now() + random() * 25);
+  due.set(link, at);
   setTimeout(() => {
     inFlight -= 1;
     fn();
-  }, Math.floor(random() * 25));
+  }, at - performance.now());
 };
 const route = () => {
   for (let out = server.pollOutbound(); out; out = server.pollOutbound()) {
     const targets =
       out.to === 'client' ? [out.client] : [...handlers.keys()].filter((c) => out.to === 'all' || c !== out.client);
     const text = JSON.stringify(out.message);
-    for (const to of targets) later(() => handlers.get(to)?.get(out.message.event)?.(JSON.parse(text)));
+    for (const to of targets) later(`to ${to}`, () => handlers.get(to)?.get(out.message.event)?.(JSON.parse(text)));
   }
 };
 const transport = (id) => ({
   send(event, payload) {
     const text = JSON.stringify(payload);
-    later(() => {
+    later(`from ${id}`, () => {
       server.handle(id, text);
       route();
     });
@@ -108,6 +113,10 @@ window.harness = {
       server: server.text(fileId),
       manifests: [server.manifestId(), ...stores.map((s) => s.getState().manifestId)],
       presence: stores.map((s) => s.getState().presence[fileId] ?? {}),
+      carets: editors.map(({ editor }) => {
+        const model = editor.getModel();
+        return pkg.charOfUtf16(model.getValue(), model.getOffsetAt(editor.getPosition()));
+      }),
       panics: pkg.panics(),
     };
   },
