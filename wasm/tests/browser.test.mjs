@@ -61,6 +61,7 @@ before(async () => {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
+      '--disable-dev-shm-usage',
     ],
   });
   page = context.pages()[0] ?? (await context.newPage());
