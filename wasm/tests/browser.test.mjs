@@ -157,6 +157,17 @@ test('remote cursors reach the other editor', async () => {
   assert.deepEqual(presence['2'], { head: 2, anchor: 2 }, JSON.stringify(snap.presence));
 });
 
+test('a file with mixed line endings opens read-only and keeps its bytes', async () => {
+  const result = await page.evaluate(() => window.harness.mixed());
+  assert.deepEqual(result, {
+    exact: false,
+    endings: 'mixed',
+    readOnly: true,
+    store: 'a\r\nb\nc',
+    server: 'a\r\nb\nc',
+  });
+});
+
 test('the conformance vectors pass in the page', async () => {
   const result = await page.evaluate(() => window.harness.conformance());
   assert.equal(result.missing, undefined, 'conformance/vectors.json was served');

@@ -123,6 +123,22 @@ window.harness = {
   status(text) {
     document.getElementById('status').textContent = text;
   },
+  async mixed() {
+    const id = stores[0].getState().createFile('mixed.txt', 'a\r\nb\nc');
+    await quiet();
+    const editor = monaco.editor.create(document.getElementById('c'), {
+      model: monaco.editor.createModel('', 'plaintext'),
+      minimap: { enabled: false },
+    });
+    const binding = bindMonaco({ monaco, editor, store: stores[0], fileId: id });
+    return {
+      exact: binding.exact,
+      endings: binding.endings,
+      readOnly: editor.getOption(monaco.editor.EditorOption.readOnly),
+      store: stores[0].getState().texts[id],
+      server: server.text(id),
+    };
+  },
   async conformance() {
     const response = await fetch('/conformance/vectors.json');
     if (!response.ok) return { missing: true };
