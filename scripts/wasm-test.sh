@@ -15,13 +15,22 @@ if [ ! -x /usr/bin/chromium ]; then
   apt-get install -y --no-install-recommends chromium >&2
 fi
 
+# Types: the .d.ts files check on their own, a usage file with Zustand's and
+# Monaco's real types checks against them, and no `any` on the public surface.
+types=0
+(cd wasm && node_modules/.bin/tsc --noEmit --strict --target es2022 --module nodenext \
+  --moduleResolution nodenext --lib es2022,dom pkg/*.d.ts) && types=$((types + 1))
+(cd wasm && node_modules/.bin/tsc -p tests/types/tsconfig.json) && types=$((types + 1))
+if grep -nwE 'any' wasm/pkg/*.d.ts; then echo "wasm-test: 'any' in the public types" >&2; else types=$((types + 1)); fi
+echo "wasm types: $types of 3 checks passed"
+
 mkdir -p wasm/test-artifacts
 log=wasm/test-artifacts/node-test.tap
 status=0
 node --test --test-reporter=tap wasm/tests/*.test.mjs > "$log" 2>&1 || status=$?
 grep -E '^# (Subtest|pass|fail)|^not ok' "$log" || true
-pass=$(awk '/^# pass /{ p += $3 } END { print p + 0 }' "$log")
-fail=$(awk '/^# fail /{ f += $3 } END { print f + 0 }' "$log")
+pass=$(( $(awk '/^# pass /{ p += $3 } END { print p + 0 }' "$log") + types ))
+fail=$(( $(awk '/^# fail /{ f += $3 } END { print f + 0 }' "$log") + 3 - types ))
 if [ "$status" -ne 0 ] && [ "$fail" -eq 0 ]; then
   cat "$log"
   fail=1

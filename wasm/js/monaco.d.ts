@@ -1,12 +1,31 @@
-/** The parts of Monaco the adapter uses (structural: any monaco-editor
+/** The parts of Monaco the adapter uses (structural: every monaco-editor
  * version with these members fits). */
 export interface MonacoPosition {
   lineNumber: number;
   column: number;
 }
+export interface MonacoRange {
+  startLineNumber: number;
+  startColumn: number;
+  endLineNumber: number;
+  endColumn: number;
+}
 export interface MonacoSelection {
+  selectionStartLineNumber: number;
+  selectionStartColumn: number;
+  positionLineNumber: number;
+  positionColumn: number;
   getPosition(): MonacoPosition;
   getSelectionStart(): MonacoPosition;
+}
+/** A remote cursor as the adapter draws it. */
+export interface MonacoDecoration {
+  range: MonacoRange;
+  options: {
+    className?: string;
+    beforeContentClassName?: string;
+    hoverMessage?: { value: string };
+  };
 }
 export interface MonacoContentChange {
   rangeOffset: number;
@@ -22,7 +41,7 @@ export interface MonacoModel {
   setEOL(eol: number): void;
   getOffsetAt(position: MonacoPosition): number;
   getPositionAt(offset: number): MonacoPosition;
-  applyEdits(edits: Array<{ range: unknown; text: string }>): unknown;
+  applyEdits(edits: Array<{ range: MonacoRange; text: string }>): unknown;
 }
 export interface MonacoEditor {
   getModel(): MonacoModel | null;
@@ -33,11 +52,14 @@ export interface MonacoEditor {
   addCommand(keybinding: number, handler: () => void): string | null;
   onDidChangeModelContent(listener: (event: { changes: MonacoContentChange[] }) => void): MonacoDisposable;
   onDidChangeCursorSelection(listener: (event: { selection: MonacoSelection }) => void): MonacoDisposable;
-  createDecorationsCollection(decorations: unknown[]): { set(decorations: unknown[]): void; clear(): void };
+  createDecorationsCollection(decorations: MonacoDecoration[]): {
+    set(decorations: readonly MonacoDecoration[]): unknown;
+    clear(): void;
+  };
 }
 export interface MonacoNamespace {
   editor: { EndOfLineSequence: { LF: number; CRLF: number } };
-  Range: new (startLine: number, startColumn: number, endLine: number, endColumn: number) => unknown;
+  Range: new (startLine: number, startColumn: number, endLine: number, endColumn: number) => MonacoRange;
   Selection: new (anchorLine: number, anchorColumn: number, headLine: number, headColumn: number) => MonacoSelection;
   KeyMod: { CtrlCmd: number; Shift: number };
   KeyCode: { KeyZ: number; KeyY: number };
