@@ -91,4 +91,6 @@ export function bindMonaco(options: {
   store: SyncStore;
   fileId: string;
   keybindings?: boolean;
+  /** Called when a local edit cannot be applied (the model is reset to the store's text). */
+  onError?: (error: Error) => void;
 }): MonacoBinding;

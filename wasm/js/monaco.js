@@ -18,7 +18,7 @@ export function lineEndings(text) {
  * store made with `createSyncSlice`). Returns `{ exact, dispose() }`;
  * `exact` is false for a mixed-line-ending file, which is shown read-only.
  */
-export function bindMonaco({ monaco, editor, store, fileId, keybindings = true }) {
+export function bindMonaco({ monaco, editor, store, fileId, keybindings = true, onError = () => {} }) {
   const model = editor.getModel();
   const text = store.getState().openFile(fileId) ?? '';
   const endings = lineEndings(text);
@@ -42,7 +42,18 @@ export function bindMonaco({ monaco, editor, store, fileId, keybindings = true }
         deleted: c.rangeLength,
         text: c.text,
       }));
-      store.getState().localEdit(fileId, changes);
+      try {
+        store.getState().localEdit(fileId, changes);
+      } catch (err) {
+        // The file is gone or the edit does not fit: show the store's truth.
+        const truth = store.getState().fileText(fileId);
+        if (truth !== undefined) {
+          applying = true;
+          model.setValue(truth);
+          applying = false;
+        }
+        onError(err);
+      }
     }),
   );
 

@@ -36,6 +36,8 @@ export interface SyncState {
   presence: Record<string, Record<string, Cursor>>;
   /** Requests the server refused. */
   rejected: Array<{ code: string; message: string; id: string | null }>;
+  /** Messages that could not be read (`protocol.*`); nothing was applied. */
+  errors: Array<{ code: string; message: string }>;
 
   connect(): void;
   disconnect(): void;

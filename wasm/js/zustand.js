@@ -5,11 +5,6 @@
 // reports.
 import { ProjectClient, SERVER_EVENTS, UndoManager, ops } from './core.js';
 
-function messageOf(payload) {
-  if (typeof payload === 'string') payload = JSON.parse(payload);
-  return payload;
-}
-
 /**
  * A Zustand state creator: `createStore(createSyncSlice({ clientId, transport }))`
  * (or spread it into a bigger store with `(...a) => ({ ...createSyncSlice(o)(...a) })`).
@@ -150,6 +145,7 @@ export function createSyncSlice({ clientId, transport, undoLimit = 1000 }) {
       idle: true,
       presence: {},
       rejected: [],
+      errors: [],
 
       connect() {
         online = true;
@@ -167,18 +163,31 @@ export function createSyncSlice({ clientId, transport, undoLimit = 1000 }) {
       },
       receive(payload) {
         if (!online) return;
-        let message = messageOf(payload);
-        if (message && message.message && message.to) {
-          // A broadcast medium carries the server's addressing: keep ours.
-          const { to, client: target } = message;
-          const mine =
-            to === 'all' ||
-            (to === 'client' && target === clientId) ||
-            (to === 'allExcept' && target !== clientId);
-          if (!mine) return;
-          message = message.message;
+        try {
+          let message = payload;
+          if (typeof message === 'string') {
+            try {
+              message = JSON.parse(message);
+            } catch {
+              // Left as text: the client refuses it with its own code.
+            }
+          }
+          if (message && typeof message === 'object' && message.message && message.to) {
+            // A broadcast medium carries the server's addressing: keep ours.
+            const { to, client: target } = message;
+            const mine =
+              to === 'all' ||
+              (to === 'client' && target === clientId) ||
+              (to === 'allExcept' && target !== clientId);
+            if (!mine) return;
+            message = message.message;
+          }
+          client.handle(message);
+        } catch (err) {
+          // A malformed message changes nothing: keep it for the UI, go on.
+          set({ errors: [...get().errors, { code: err.code ?? 'wasm.unknown', message: err.message }] });
+          return;
         }
-        client.handle(message);
         absorb();
         flush();
       },

@@ -156,6 +156,21 @@ test('client and server: round trip by hand, and malformed messages refused', ()
   assert.deepEqual(pkg.panics(), []);
 });
 
+test('a malformed message reaches the store as an error, not an exception', () => {
+  const hub = new Hub();
+  hub.connect(1);
+  const store = createStore(createSyncSlice({ clientId: 1, transport: hub.transport(1) }));
+  store.getState().connect();
+  hub.drain();
+  store.getState().receive('{"v":1,"event":"ack"');
+  store.getState().receive({ v: 1, event: 'file:update', payload: { nope: 1 } });
+  assert.deepEqual(
+    store.getState().errors.map((e) => e.code),
+    ['protocol.bad_json', 'protocol.bad_payload'],
+  );
+  assert.equal(store.getState().connection, 'synced');
+});
+
 test('a viewer is refused writes with a rejected event in the store', () => {
   const hub = new Hub();
   hub.connect(1, 'viewer');
