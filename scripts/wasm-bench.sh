@@ -5,7 +5,6 @@
 # Not part of scripts/test (timings belong to benches, not tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-1}"
 trace=${1:-automerge-paper}
 runs=${2:-5}
 

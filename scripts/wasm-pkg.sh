@@ -8,7 +8,6 @@
 # Skips the work when wasm/pkg/.stamp matches the inputs. Prints the .wasm size.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-1}"
 
 log() { printf 'wasm-pkg: %s\n' "$*" >&2; }
 
