@@ -1,6 +1,8 @@
 // The package half of scripts/wasm-bench.sh: replays an editing trace through
-// the npm package's ProjectServer (WebAssembly), one `file:update` JSON
-// envelope per keystroke, as examples/replay_native.rs does natively.
+// the npm package (WebAssembly): the whole server path (ProjectServer, one
+// `file:update` JSON envelope per keystroke) and the text engine alone
+// (TextDocument.submit per keystroke), as examples/replay_native.rs does
+// natively.
 // Prints one JSON line.  node wasm/bench/replay.mjs [trace] [runs]
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
@@ -46,5 +48,25 @@ for (let run = 0; run < runs; run += 1) {
   best = Math.min(best, ms);
   server.free();
 }
+// The text engine alone: TextDocument.submit per keystroke (op JSON in, the
+// applied op back), as Document::submit natively.
+let bestDocument = Infinity;
+for (let run = 0; run < runs; run += 1) {
+  const doc = new pkg.TextDocument(trace.startContent);
+  const start = performance.now();
+  for (let i = 0; i < ops.length; i += 1) doc.submit(1, i + 1, i, ops[i]);
+  const ms = performance.now() - start;
+  if (doc.text() !== trace.endContent) throw new Error('document replay did not reach endContent');
+  bestDocument = Math.min(bestDocument, ms);
+  doc.free();
+}
 if (pkg.panics().length) throw new Error(`panics: ${pkg.panics()}`);
-console.log(JSON.stringify({ trace: name, keystrokes: ops.length, best_ms: Number(best.toFixed(2)), runs }));
+console.log(
+  JSON.stringify({
+    trace: name,
+    keystrokes: ops.length,
+    best_ms: Number(best.toFixed(2)),
+    document_ms: Number(bestDocument.toFixed(2)),
+    runs,
+  }),
+);

@@ -185,6 +185,32 @@ export class UndoManager {
   }
 }
 
+/** One text file as the server holds it (core's `Document`). */
+export class TextDocument {
+  #inner;
+  constructor(text = '') {
+    this.#inner = call(() => new wasm.TextDocument(text));
+  }
+  submit(client, seq, baseRev, op) {
+    return parse(call(() => this.#inner.submit(client, seq, baseRev, typeof op === 'string' ? op : json(op))));
+  }
+  get rev() {
+    return call(() => this.#inner.rev);
+  }
+  get lenChars() {
+    return call(() => this.#inner.lenChars);
+  }
+  text() {
+    return call(() => this.#inner.text());
+  }
+  transformPositionSince(rev, pos) {
+    return call(() => this.#inner.transformPositionSince(rev, pos));
+  }
+  free() {
+    this.#inner.free();
+  }
+}
+
 const envelope = (message) => (typeof message === 'string' ? message : json(message));
 
 /** One participant's project state (core's `ProjectClient`). */

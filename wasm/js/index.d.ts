@@ -240,6 +240,19 @@ export class UndoManager {
   free(): void;
 }
 
+/** One text file as the server holds it (core's Document): a rope and a
+ * compact history; ops made on any kept revision are transformed in. */
+export class TextDocument {
+  constructor(text?: string);
+  /** Orders `client`'s `seq`-th op, made on `baseRev` (an Op or its JSON text). */
+  submit(client: number, seq: number, baseRev: number, op: Op | string): { rev: number; op: Op; duplicate: boolean };
+  readonly rev: number;
+  readonly lenChars: number;
+  text(): string;
+  transformPositionSince(rev: number, pos: number): number;
+  free(): void;
+}
+
 /** One participant's project state (core's ProjectClient). */
 export class ProjectClient {
   constructor(id: number);

@@ -13,6 +13,7 @@
 //! | [`server`] | `ProjectServer` |
 //! | [`ops`] | `opApply`, `opCompose`, `opTransform`, `opInvert`, `opTransformPosition`, `opFromSplice`, `opFromUtf16`, `opToUtf16`, `opDiff`, … |
 //! | [`undo`] | `UndoManager` |
+//! | [`document`] | `TextDocument` |
 //! | [`manifest`] | `pathParse`, `entryFromContent`, `manifestId`, `manifestDiff`, `manifestApply`, … |
 //! | [`rows`] | `rowsDecode`, `rowsEncode` |
 //! | [`content`] | `hashOf`, `fileIdDerive`, `changesetBetween`, `changesetApply` |
@@ -23,6 +24,7 @@
 
 pub mod client;
 pub mod content;
+pub mod document;
 pub mod error;
 mod events;
 pub mod hydrate;

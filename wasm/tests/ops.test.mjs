@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { pkg, throwsCode } from './support.mjs';
 
-const { ops, charOfUtf16, utf16OfChar, UndoManager, panics } = pkg;
+const { ops, charOfUtf16, utf16OfChar, TextDocument, UndoManager, panics } = pkg;
 
 test('splices, apply and invert round trip with astral characters', () => {
   const base = 'a😀b\r\n';
@@ -93,4 +93,24 @@ test('every op error path carries core code', () => {
   throwsCode(assert, () => undo.remote(['x', 9]), 'ot.transform_mismatch');
   assert.equal(undo.canUndo, true, 'a refused remote op leaves the manager unchanged');
   assert.deepEqual(panics(), []);
+});
+
+test('a text document orders concurrent ops and answers retries once', () => {
+  const doc = new TextDocument('hello');
+  const first = doc.submit(1, 1, 0, [5, ' world']);
+  assert.deepEqual(first, { rev: 1, op: [5, ' world'], duplicate: false });
+  // Client 2 inserted at the start of revision 0, concurrently.
+  const second = doc.submit(2, 1, 0, ['😀', 5]);
+  assert.deepEqual(second, { rev: 2, op: ['😀', 11], duplicate: false });
+  assert.equal(doc.text(), '😀hello world');
+  assert.equal(doc.lenChars, 12);
+  assert.deepEqual(doc.submit(1, 1, 0, [5, ' world']), { ...first, duplicate: true });
+  assert.equal(doc.transformPositionSince(0, 2), 3);
+  assert.equal(doc.transformPositionSince(0, 5), 12, 'a caret at an insert moves past it');
+  throwsCode(assert, () => doc.submit(3, 1, 9, [12]), 'ot.future_revision');
+  throwsCode(assert, () => doc.submit(3, 1, 2, [3]), 'ot.length_mismatch');
+  throwsCode(assert, () => doc.submit(3, 1, 2, '[1,'), 'ot.invalid_json');
+  doc.submit(3, 5, 2, [12, '!']);
+  throwsCode(assert, () => doc.submit(3, 4, 2, [12]), 'ot.stale_seq');
+  assert.equal(doc.rev, 3);
 });
