@@ -241,7 +241,7 @@ export class UndoManager {
 }
 
 /** One text file as the server holds it (core's Document): a rope and a
- * compact history; ops made on any kept revision are transformed in. */
+ * compact history; an op made on an older kept revision is transformed in. */
 export class TextDocument {
   constructor(text?: string);
   /** Orders `client`'s `seq`-th op, made on `baseRev` (an Op or its JSON text). */
