@@ -20,12 +20,18 @@ use velocity_sync::protocol::{
 use velocity_sync::{ClientId, ContentHash, Role};
 
 use super::auth::{self, AuthError};
+use super::commit::Committer;
 use super::project::{self, Inbound, Outbox, ProjectSettings, SharedStore};
+
+/// Initial read buffer and write threshold of a WebSocket, bytes.
+const CONNECTION_BUFFER: usize = 8 << 10;
 
 /// Everything the handlers share.
 pub struct AppState {
     pub(crate) secret: Vec<u8>,
     pub(crate) store: SharedStore,
+    /// Group commit of every project's ops log appends.
+    pub(crate) committer: Committer,
     pub(crate) settings: ProjectSettings,
     pub(crate) projects: std::sync::Mutex<HashMap<Uuid, mpsc::Sender<Inbound>>>,
     pub(crate) next_conn: AtomicU64,
@@ -47,6 +53,7 @@ impl AppState {
         tokio::spawn(project::run(
             project,
             Arc::clone(&self.store),
+            self.committer.clone(),
             self.settings,
             rx,
         ));
@@ -206,7 +213,12 @@ async fn ws(
     // Frames a little over the protocol limit still arrive, so the client
     // hears why; anything larger closes the connection.
     let max = state.settings.config.limits.max_message_bytes + (64 << 10);
+    // Buffers start small (tungstenite allocates its 128 KiB read buffer per
+    // connection up front: 128 MiB for a thousand idle editors) and grow
+    // for the rare large message.
     upgrade
+        .read_buffer_size(CONNECTION_BUFFER)
+        .write_buffer_size(CONNECTION_BUFFER)
         .max_message_size(max)
         .max_frame_size(max)
         .on_upgrade(move |socket| connection(state, project, role, socket))

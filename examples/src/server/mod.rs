@@ -3,11 +3,12 @@
 //!
 //! - [`auth`]: HS256 tokens naming a project and a role;
 //! - [`store`]: the [`Store`] trait and [`SqliteStore`];
-//! - [`project`]: one task per project (batching, group commit, routing,
-//!   checkpoints);
+//! - [`project`]: one task per project (batching, routing, checkpoints);
+//! - [`commit`]: group commit of every project's ops log appends;
 //! - [`http`]: the endpoints.
 
 pub mod auth;
+pub mod commit;
 pub mod http;
 pub mod project;
 pub mod store;
@@ -70,9 +71,11 @@ impl Server {
     ) -> std::io::Result<Self> {
         let listener = TcpListener::bind(addr).await?;
         let store: project::SharedStore = Arc::new(Mutex::new(store));
+        let committer = commit::Committer::start(Arc::clone(&store))?;
         let state = Arc::new(http::AppState {
             secret: options.jwt_secret,
             store,
+            committer,
             settings: project::ProjectSettings {
                 config: options.config,
                 checkpoint_after: options.checkpoint_after,

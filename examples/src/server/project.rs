@@ -15,6 +15,7 @@ use uuid::Uuid;
 use velocity_sync::protocol::{ClientMessage, Event, ServerMessage};
 use velocity_sync::{ClientId, FileEntry, FileId, ProjectServer, Recipient, Role, ServerConfig};
 
+use super::commit::Committer;
 use super::store::{CheckpointWrite, StorageError, Store, written_entries};
 
 /// Messages a project task takes.
@@ -149,6 +150,7 @@ async fn blocking<T: Send + 'static>(
 pub async fn run(
     project: Uuid,
     store: SharedStore,
+    committer: Committer,
     settings: ProjectSettings,
     mut rx: mpsc::Receiver<Inbound>,
 ) {
@@ -210,7 +212,7 @@ pub async fn run(
         let events = task.new_events(&outbound);
         if !events.is_empty() {
             let count = events.len();
-            if let Err(error) = blocking(&task.store, move |s| s.append(project, &events)).await {
+            if let Err(error) = committer.append(project, events).await {
                 tracing::error!(%project, %error, "ops log append failed; project stops");
                 return;
             }

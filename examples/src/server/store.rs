@@ -63,6 +63,9 @@ pub enum StorageError {
         /// Why.
         source: velocity_sync::RowError,
     },
+    /// The store's lock or its committer thread is gone (a panic elsewhere).
+    #[error("the store is no longer available")]
+    Stopped,
     /// SQLite failed.
     #[error("sqlite: {0}")]
     Sqlite(#[from] rusqlite::Error),
@@ -116,6 +119,20 @@ pub trait Store: Send + 'static {
     /// # Errors
     /// [`StorageError`]; then none of them is stored.
     fn append(&mut self, project: Uuid, events: &[Event]) -> Result<(), StorageError>;
+
+    /// Appends the events of several projects, all or nothing. The default
+    /// appends project by project; stores override it to share one
+    /// transaction (and one fsync) between all of them.
+    ///
+    /// # Errors
+    /// [`StorageError`]; then none of them is stored (with the default,
+    /// the projects before the failing one are).
+    fn append_many(&mut self, batch: &[(Uuid, &[Event])]) -> Result<(), StorageError> {
+        for (project, events) in batch {
+            self.append(*project, events)?;
+        }
+        Ok(())
+    }
 
     /// Writes a checkpoint: events, rows, the new checkpoint number; drops
     /// the ops it covers. All or nothing.
@@ -288,8 +305,14 @@ impl Store for SqliteStore {
     }
 
     fn append(&mut self, project: Uuid, events: &[Event]) -> Result<(), StorageError> {
+        self.append_many(&[(project, events)])
+    }
+
+    fn append_many(&mut self, batch: &[(Uuid, &[Event])]) -> Result<(), StorageError> {
         let tx = self.conn.transaction()?;
-        insert_events(&tx, &project.to_string(), events)?;
+        for (project, events) in batch {
+            insert_events(&tx, &project.to_string(), events)?;
+        }
         tx.commit()?;
         Ok(())
     }

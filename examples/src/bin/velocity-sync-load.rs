@@ -1,0 +1,180 @@
+//! `velocity-sync-load`: starts a sync server, connects N sessions (an
+//! editor typing at human speed and an agent per project) over loopback
+//! WebSockets, and prints keystroke → agent latency percentiles with the
+//! server's CPU and memory per session.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use velocity_sync_examples::load::{self, LoadOptions, process};
+
+/// Load test for the sync server. Example, 1,000 sessions for 30 s:
+///
+///   cargo run --release -p velocity-sync-examples --bin velocity-sync-load -- --sessions 1000
+#[derive(Debug, Parser)]
+#[command(name = "velocity-sync-load", version)]
+struct Args {
+    /// Concurrent sessions (projects), each with one editor and one agent.
+    #[arg(long, default_value_t = 100)]
+    sessions: usize,
+    /// Keystrokes per second of each editor (human typing is 3–8).
+    #[arg(long, default_value_t = 5.0)]
+    keys_per_second: f64,
+    /// Seconds the editors type.
+    #[arg(long, default_value_t = 30)]
+    seconds: u64,
+    /// Seconds allowed for connecting every session before typing starts.
+    #[arg(long, default_value_t = 30)]
+    connect_seconds: u64,
+    /// The server's `--database` (default: a fresh SQLite file in a
+    /// temporary directory).
+    #[arg(long)]
+    database: Option<String>,
+    /// The server binary (default: `velocity-sync-server` next to this one).
+    #[arg(long)]
+    server_bin: Option<PathBuf>,
+}
+
+/// A server child process, killed when dropped.
+struct ServerProcess {
+    child: Child,
+    addr: SocketAddr,
+    dir: PathBuf,
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn start_server(args: &Args, secret: &str) -> Result<ServerProcess, Box<dyn std::error::Error>> {
+    let bin = match &args.server_bin {
+        Some(bin) => bin.clone(),
+        None => std::env::current_exe()?
+            .with_file_name("velocity-sync-server")
+            .with_extension(std::env::consts::EXE_EXTENSION),
+    };
+    let dir = std::env::temp_dir().join(format!("velocity-sync-load-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let database = args
+        .database
+        .clone()
+        .unwrap_or_else(|| dir.join("load.db").display().to_string());
+    let mut child = Command::new(&bin)
+        .args(["--listen", "127.0.0.1:0", "--database", &database])
+        .env("VELOCITY_SYNC_JWT_SECRET", secret)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
+    let stdout = child.stdout.take().ok_or("server has no stdout")?;
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line)?;
+    let addr = line
+        .trim()
+        .strip_prefix("listening on ")
+        .ok_or_else(|| format!("server said {line:?}, not `listening on ADDR`"))?
+        .parse()?;
+    Ok(ServerProcess { child, addr, dir })
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args = Args::parse();
+    if args.sessions == 0 || args.keys_per_second <= 0.0 || args.seconds == 0 {
+        return Err("--sessions, --keys-per-second and --seconds must be positive".into());
+    }
+    let secret = format!("load-{}", std::process::id());
+    let server = start_server(&args, &secret)?;
+    let pid = server.child.id();
+    let idle = process::usage(pid).unwrap_or_default();
+    let options = LoadOptions {
+        addr: server.addr,
+        secret: secret.into_bytes(),
+        sessions: args.sessions,
+        keys_per_second: args.keys_per_second,
+        duration: Duration::from_secs(args.seconds),
+        connect_timeout: Duration::from_secs(args.connect_seconds),
+    };
+    eprintln!(
+        "{} sessions on {}: connecting for {} s, then typing {} keys/s each for {} s",
+        args.sessions, server.addr, args.connect_seconds, args.keys_per_second, args.seconds
+    );
+    // Read the server's (and this process's) usage when typing starts and
+    // when it ends: CPU over that window is the steady cost of the sessions.
+    let typing_starts = Instant::now() + options.connect_timeout;
+    let sample = |at: Instant| {
+        tokio::spawn(async move {
+            tokio::time::sleep_until(at.into()).await;
+            let me = process::usage(std::process::id()).unwrap_or_default();
+            (Instant::now(), process::usage(pid).unwrap_or_default(), me)
+        })
+    };
+    let at_start = sample(typing_starts);
+    let at_end = sample(typing_starts + options.duration);
+    let report = load::run(&options).await?;
+    let (start, end) = (at_start.await?, at_end.await?);
+    let summary = report.summary().ok_or("no keystroke arrived")?;
+
+    let wall = end
+        .0
+        .saturating_duration_since(start.0)
+        .as_secs_f64()
+        .max(1e-9);
+    let cpu = end.1.cpu.saturating_sub(start.1.cpu).as_secs_f64();
+    let own_cpu = end.2.cpu.saturating_sub(start.2.cpu).as_secs_f64();
+    let sessions = args.sessions as f64;
+    let ms = |d: Duration| format!("{:.1} ms", d.as_secs_f64() * 1e3);
+    println!("| measure | value |");
+    println!("|---|---:|");
+    println!("| sessions (editor + agent each) | {} |", args.sessions);
+    println!(
+        "| keystrokes sent / arrived | {} / {} |",
+        report.sent,
+        report.received()
+    );
+    println!(
+        "| edits/s into the server | {:.0} |",
+        report.sent as f64 / args.seconds as f64
+    );
+    println!("| latency p50 | {} |", ms(summary.p50));
+    println!("| latency p99 | {} |", ms(summary.p99));
+    println!("| latency max | {} |", ms(summary.max));
+    println!(
+        "| server CPU while typing | {:.1} % of one core |",
+        100.0 * cpu / wall
+    );
+    println!(
+        "| load tool CPU while typing (clients) | {:.1} % of one core |",
+        100.0 * own_cpu / wall
+    );
+    println!(
+        "| server CPU per session | {:.1} µs/s |",
+        1e6 * cpu / wall / sessions
+    );
+    println!(
+        "| server memory (RSS) | {:.1} MiB (idle {:.1} MiB) |",
+        end.1.rss as f64 / 1048576.0,
+        idle.rss as f64 / 1048576.0
+    );
+    println!(
+        "| server memory per session | {:.1} KiB |",
+        end.1.rss.saturating_sub(idle.rss) as f64 / 1024.0 / sessions
+    );
+    if report.received() != report.sent {
+        return Err(format!(
+            "{} keystrokes never reached their agent",
+            report.sent - report.received()
+        )
+        .into());
+    }
+    Ok(())
+}
