@@ -2,10 +2,12 @@
 // (scripts/wasm-pkg.sh checks a stamp of its inputs; flock keeps parallel
 // test files from building at once), loads it, and offers an in-memory hub.
 import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const root = fileURLToPath(new URL('../../', import.meta.url));
 
+mkdirSync(`${root}target`, { recursive: true });
 execFileSync('flock', [`${root}target/.wasm-pkg.lock`, 'bash', 'scripts/wasm-pkg.sh'], {
   cwd: root,
   stdio: ['ignore', 'ignore', 'inherit'],
