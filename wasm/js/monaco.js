@@ -104,8 +104,10 @@ export function bindMonaco({ monaco, editor, store, fileId, keybindings = true, 
 
   disposables.push(
     editor.onDidChangeCursorSelection((event) => {
-      const value = store.getState().texts[fileId];
-      if (value === undefined || applying) return;
+      if (applying || store.getState().texts[fileId] === undefined) return;
+      // The model is the truth for offsets here: the store may not have
+      // stored the text of an edit it is still announcing.
+      const value = model.getValue();
       const s = event.selection;
       store.getState().setCursor(fileId, {
         head: toChars(value, model.getOffsetAt(s.getPosition())),
