@@ -137,6 +137,9 @@ test('two Monaco editors typing at once end equal to the server, CRLF kept', asy
   assert.equal(text.match(/\r\n/g).length, 3);
   assert.deepEqual(end.eol, ['\r\n', '\r\n']);
   assert.deepEqual(end.resets, [0, 0], 'every remote edit applied through applyEdits, byte-exact');
+  // Each editor shows the other's caret where it really is.
+  assert.equal(end.presence[0]['2']?.head, end.carets[1], JSON.stringify(end.presence));
+  assert.equal(end.presence[1]['1']?.head, end.carets[0], JSON.stringify(end.presence));
   assert.deepEqual(end.panics, []);
   assert.deepEqual(pageErrors, []);
   mkdirSync(join(root, 'wasm/test-artifacts'), { recursive: true });

@@ -21,18 +21,28 @@ const random = () => {
 
 const server = new pkg.ProjectServer();
 const handlers = new Map();
-// Each link (client to server, server to client) is in order, like a
-// WebSocket or a Supabase channel, but takes 0-25 ms: edits cross in flight.
+// Each link (client to server, server to client) is a queue delivered in
+// order, like a WebSocket or a Supabase channel, each message after 0-25 ms:
+// edits cross in flight. (One timer per link: separate timers per message
+// could fire out of order, since browsers round their delays.)
 let inFlight = 0;
-const due = new Map();
+const links = new Map();
+const pump = (queue) => {
+  queue.busy = true;
+  setTimeout(() => {
+    const fn = queue.shift();
+    inFlight -= 1;
+    queue.busy = queue.length > 0;
+    if (queue.busy) pump(queue);
+    fn();
+  }, Math.floor(random() * 25));
+};
 const later = (link, fn) => {
   inFlight += 1;
-  const at = Math.max(due.get(link) ?? 0, performance.now() + random() * 25);
-  due.set(link, at);
-  setTimeout(() => {
-    inFlight -= 1;
-    fn();
-  }, at - performance.now());
+  if (!links.has(link)) links.set(link, []);
+  const queue = links.get(link);
+  queue.push(fn);
+  if (!queue.busy) pump(queue);
 };
 const route = () => {
   for (let out = server.pollOutbound(); out; out = server.pollOutbound()) {
