@@ -1,4 +1,4 @@
-import type { Cursor, Manifest, Op, Progress, Utf16Change } from './index.js';
+import type { Cursor, FileEntry, Manifest, Op, Progress, Utf16Change } from './index.js';
 
 /** What the slice sends and listens on: a Supabase channel, a WebSocket, or
  * an in-memory hub. `payload` is the whole protocol envelope. */
@@ -24,6 +24,8 @@ export interface SyncState {
   /** The confirmed manifest (null before the first catch-up). */
   manifest: Manifest | null;
   manifestId: string | null;
+  /** The confirmed manifest's files by id. */
+  files: Record<string, FileEntry>;
   /** Local text of every open file (confirmed plus unconfirmed edits). */
   texts: Record<string, string>;
   /** Hydration progress of the last snapshot, if one arrived. */

@@ -120,6 +120,9 @@ export function createSyncSlice({ clientId, transport, undoLimit = 1000 }) {
       if (tree || state.manifest === null) {
         update.manifest = client.manifest();
         update.manifestId = client.manifestId();
+        update.files = Object.fromEntries(
+          update.manifest.entries.filter((entry) => entry.id).map((entry) => [entry.id, entry]),
+        );
       }
       if (rejected.length) update.rejected = [...state.rejected, ...rejected];
       set(update);
@@ -139,6 +142,7 @@ export function createSyncSlice({ clientId, transport, undoLimit = 1000 }) {
       connection: 'disconnected',
       manifest: null,
       manifestId: null,
+      files: {},
       texts: {},
       hydration: null,
       pending: [],

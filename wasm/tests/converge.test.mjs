@@ -60,6 +60,8 @@ test('a created file reaches the other store and edits are acknowledged', () => 
   const id = a.getState().createFile('src/App.tsx', 'export const x = 1;\r\n');
   hub.drain();
   assert.equal(b.getState().openFile(id), 'export const x = 1;\r\n');
+  assert.equal(b.getState().files[id].path, 'src/App.tsx');
+  assert.equal(b.getState().files[id].kind, 'text');
   a.getState().openFile(id);
   a.getState().localEdit(id, [{ offset: 21, deleted: 0, text: '// 😀\r\n' }]);
   assert.deepEqual(a.getState().pending, [id]);
