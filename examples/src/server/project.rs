@@ -15,7 +15,13 @@ use uuid::Uuid;
 use velocity_sync::protocol::{ClientMessage, Event, ServerMessage};
 use velocity_sync::{ClientId, FileEntry, FileId, ProjectServer, Recipient, Role, ServerConfig};
 
-use super::store::{CheckpointWrite, StorageError, Store, written_entries};
+use velocity_sync::FileKind;
+use velocity_sync::protocol::{Bytes, CreateRequest, DeleteRequest, LegacyUpdate};
+use velocity_sync::server::Outbound;
+
+use super::store::{
+    Batch, CheckpointWrite, ForeignChange, Pending, StorageError, Store, written_entries,
+};
 
 /// Messages a project task takes.
 #[derive(Debug)]
@@ -49,7 +55,14 @@ pub enum Inbound {
     },
     /// The manifest as JSON, for `GET /projects/{id}/manifest`.
     Manifest(oneshot::Sender<String>),
+    /// Other writers changed the project (another instance's events, a
+    /// foreign `project_files` write): take the ordering lock and catch up.
+    Poll,
 }
+
+/// The client id foreign `project_files` writes are applied as (an editor
+/// without a connection). Tokens never grant it.
+pub const DATABASE_CLIENT: ClientId = u64::MAX;
 
 /// Direct replies (a catch-up's hydration batches) may queue this many
 /// times the broadcast limit: a catch-up is a legitimate burst, bounded by
@@ -132,15 +145,13 @@ async fn blocking<T: Send + 'static>(
     match tokio::task::spawn_blocking(move || {
         let mut guard = store
             .lock()
-            .map_err(|_| StorageError::Sqlite(rusqlite::Error::InvalidQuery))?;
+            .map_err(|_| StorageError::Worker("store lock poisoned".to_owned()))?;
         f(&mut *guard)
     })
     .await
     {
         Ok(result) => result,
-        Err(join) => Err(StorageError::Sqlite(
-            rusqlite::Error::ToSqlConversionFailure(Box::new(join)),
-        )),
+        Err(join) => Err(StorageError::Worker(join.to_string())),
     }
 }
 
@@ -160,8 +171,8 @@ pub async fn run(
             return;
         }
     };
-    let mut written = written_entries(&loaded.manifest);
-    let mut rows_n = loaded.n;
+    let written = written_entries(&loaded.manifest);
+    let rows_n = loaded.n;
     let mut server =
         ProjectServer::with_store(loaded.manifest, loaded.blobs, loaded.n, settings.config);
     for event in &loaded.events {
@@ -170,24 +181,32 @@ pub async fn run(
             return;
         }
     }
+    server.connect(DATABASE_CLIENT, Role::Editor);
     tracing::info!(%project, n = server.event_number(), replayed = loaded.events.len(), "project loaded");
     let mut task = Task {
         project,
         store,
+        persisted: server.event_number(),
         server,
         conns: HashMap::new(),
-        persisted: 0,
+        written,
+        rows_n,
+        pending_rows: None,
     };
-    task.persisted = task.server.event_number();
     let mut deadline: Option<Instant> = None;
     loop {
         let first = tokio::select! {
             message = rx.recv() => message,
             () = sleep_until(deadline) => {
                 deadline = None;
-                if let Err(error) = task.checkpoint(&mut written, &mut rows_n).await {
-                    tracing::error!(%project, %error, "checkpoint failed; project stops");
-                    return;
+                let (back, result) = task.ordered(Vec::new(), true).await;
+                task = back;
+                match result {
+                    Ok(outbound) => task.route(outbound),
+                    Err(error) => {
+                        tracing::error!(%project, %error, "checkpoint failed; project stops");
+                        return;
+                    }
                 }
                 continue;
             }
@@ -200,27 +219,26 @@ pub async fn run(
                 Err(_) => break,
             }
         }
-        let mut outbound = Vec::new();
-        for message in batch {
-            task.apply(message);
-            while let Some(out) = task.server.poll_outbound() {
-                outbound.push(out);
+        let before = task.persisted;
+        let (back, result) = task.ordered(batch, false).await;
+        task = back;
+        match result {
+            Ok(outbound) => {
+                if task.persisted > before && deadline.is_none() {
+                    deadline = Some(Instant::now() + settings.checkpoint_after);
+                }
+                task.route(outbound);
             }
-        }
-        let events = task.new_events(&outbound);
-        if !events.is_empty() {
-            let count = events.len();
-            if let Err(error) = blocking(&task.store, move |s| s.append(project, &events)).await {
-                tracing::error!(%project, %error, "ops log append failed; project stops");
+            Err(error) => {
+                tracing::error!(%project, %error, "ordering failed; project stops");
                 return;
             }
-            tracing::debug!(%project, count, "events committed");
-            deadline = Some(Instant::now() + settings.checkpoint_after);
         }
-        task.route(outbound);
     }
-    if let Err(error) = task.checkpoint(&mut written, &mut rows_n).await {
-        tracing::error!(%project, %error, "final checkpoint failed");
+    let (task, result) = task.ordered(Vec::new(), true).await;
+    match result {
+        Ok(outbound) => drop(outbound),
+        Err(error) => tracing::error!(project = %task.project, %error, "final checkpoint failed"),
     }
 }
 
@@ -238,6 +256,12 @@ struct Task {
     conns: HashMap<ClientId, (u64, Outbox)>,
     /// The last event number in the ops log.
     persisted: u64,
+    /// Rows as written at the last checkpoint, by id.
+    written: HashMap<FileId, FileEntry>,
+    /// The event number those rows include.
+    rows_n: u64,
+    /// Rows a checkpoint is writing, until its transaction commits.
+    pending_rows: Option<(HashMap<FileId, FileEntry>, u64)>,
 }
 
 impl Task {
@@ -268,6 +292,7 @@ impl Task {
                     self.server.disconnect(client);
                 }
             }
+            Inbound::Poll => {}
             Inbound::Manifest(reply) => {
                 let manifest = self.server.manifest();
                 let json = serde_json::json!({
@@ -282,7 +307,7 @@ impl Task {
     }
 
     /// Events among `outbound` not yet in the ops log, in order.
-    fn new_events(&mut self, outbound: &[velocity_sync::server::Outbound]) -> Vec<Event> {
+    fn new_events(&mut self, outbound: &[Outbound]) -> Vec<Event> {
         let mut events = Vec::new();
         for out in outbound {
             match &*out.message {
@@ -298,7 +323,7 @@ impl Task {
 
     /// Sends each message to its recipients; drops connections whose
     /// queue is full (they catch up through the ladder on reconnect).
-    fn route(&mut self, outbound: Vec<velocity_sync::server::Outbound>) {
+    fn route(&mut self, outbound: Vec<Outbound>) {
         let mut dropped = Vec::new();
         for out in outbound {
             let text = Utf8Bytes::from(out.message.to_json());
@@ -336,34 +361,160 @@ impl Task {
         }
     }
 
-    /// Checkpoints edited text, then writes every changed row, the
-    /// checkpoint number and the events in one transaction.
-    async fn checkpoint(
+    /// Runs one ordering step on the store's worker thread: catches up on
+    /// what others committed, applies `batch` (and a checkpoint when asked),
+    /// and commits the new events before anything is sent. Returns the
+    /// task and, once committed, the messages to route.
+    async fn ordered(
+        mut self,
+        batch: Vec<Inbound>,
+        checkpoint: bool,
+    ) -> (Self, Result<Vec<Outbound>, StorageError>) {
+        let store = Arc::clone(&self.store);
+        let joined = tokio::task::spawn_blocking(move || {
+            let result = match store.lock() {
+                Ok(mut guard) => {
+                    let mut batch = Some(batch);
+                    let mut outbound = Vec::new();
+                    let after = self.server.event_number();
+                    let project = self.project;
+                    guard
+                        .order(project, after, &mut |pending| {
+                            let batch = batch.take().unwrap_or_default();
+                            self.step(pending, batch, checkpoint, &mut outbound)
+                        })
+                        .map(|()| outbound)
+                }
+                Err(_) => Err(StorageError::Worker("store lock poisoned".to_owned())),
+            };
+            if let Ok(outbound) = &result {
+                self.committed(outbound);
+            }
+            (self, result)
+        })
+        .await;
+        match joined {
+            Ok(done) => done,
+            // The task moved into the worker and was lost with it.
+            Err(join) => std::panic::resume_unwind(join.into_panic()),
+        }
+    }
+
+    /// Inside the ordering transaction: everything [`Self::ordered`] does
+    /// short of committing.
+    fn step(
         &mut self,
-        written: &mut HashMap<FileId, FileEntry>,
-        rows_n: &mut u64,
-    ) -> Result<(), StorageError> {
-        let _ = self.server.checkpoint();
-        let mut outbound = Vec::new();
+        pending: Pending,
+        batch: Vec<Inbound>,
+        checkpoint: bool,
+        outbound: &mut Vec<Outbound>,
+    ) -> Result<Batch, StorageError> {
+        let project = self.project;
+        for event in pending.events {
+            self.server
+                .replay(&event)
+                .map_err(|error| StorageError::Apply {
+                    project,
+                    reason: format!("event {} of another instance: {error}", event.n),
+                })?;
+            self.persisted = self.persisted.max(event.n);
+            // Clients here learn it like any broadcast; its author is
+            // connected elsewhere.
+            outbound.push(Outbound {
+                to: Recipient::All,
+                message: Arc::new(ServerMessage::Event(event)),
+            });
+        }
+        for change in pending.foreign {
+            self.foreign(change);
+        }
+        for message in batch {
+            self.apply(message);
+        }
+        let mut write = None;
+        if checkpoint {
+            let _ = self.server.checkpoint();
+        }
         while let Some(out) = self.server.poll_outbound() {
             outbound.push(out);
         }
-        let events = self.new_events(&outbound);
-        let n = self.server.event_number();
-        if n == *rows_n && events.is_empty() {
-            self.route(outbound);
-            return Ok(());
+        let events = self.new_events(outbound);
+        if checkpoint && (self.server.event_number() != self.rows_n || !events.is_empty()) {
+            write = Some(self.checkpoint_write());
         }
-        let current = written_entries(self.server.manifest());
-        let mut write = CheckpointWrite {
+        Ok(Batch {
             events,
+            checkpoint: write,
+        })
+    }
+
+    /// After a commit: the checkpoint's rows are now what is written.
+    fn committed(&mut self, _outbound: &[Outbound]) {
+        if let Some((current, n)) = self.pending_rows.take() {
+            self.written = current;
+            self.rows_n = n;
+        }
+    }
+
+    /// A foreign write to `project_files`, applied as the legacy
+    /// `file:update` / `file:create` / `file:delete` of an editor would be:
+    /// merged into the live documents as one more ordered event.
+    fn foreign(&mut self, change: ForeignChange) {
+        let project = self.project;
+        let seq = self.server.event_number() + 1;
+        let current = self.server.manifest().get_by_id(&change.file);
+        let message = match (change.row, current) {
+            (None, Some(_)) => ClientMessage::Delete(DeleteRequest {
+                id: change.file,
+                seq,
+            }),
+            (None, None) => return,
+            (Some(row), Some(entry)) => {
+                if row.entry.hash == entry.hash {
+                    return;
+                }
+                if row.entry.path != entry.path {
+                    tracing::warn!(%project, file = %change.file, "foreign rename not applied");
+                }
+                match (entry.kind, String::from_utf8(row.content)) {
+                    (FileKind::Text, Ok(content)) if row.entry.kind == FileKind::Text => {
+                        ClientMessage::LegacyUpdate(LegacyUpdate {
+                            path: entry.path,
+                            content,
+                        })
+                    }
+                    _ => {
+                        tracing::warn!(%project, file = %change.file, "foreign binary or kind change not applied");
+                        return;
+                    }
+                }
+            }
+            (Some(row), None) => ClientMessage::Create(CreateRequest {
+                id: change.file,
+                path: row.entry.path,
+                seq,
+                directory: row.entry.kind == FileKind::Directory,
+                executable: false,
+                content: (row.entry.kind != FileKind::Directory).then(|| Bytes::new(row.content)),
+            }),
+        };
+        tracing::debug!(%project, file = %change.file, kind = message.name(), "foreign write");
+        self.server.handle(DATABASE_CLIENT, message);
+    }
+
+    /// The rows that changed since the last checkpoint, remembered as
+    /// pending until the transaction commits.
+    fn checkpoint_write(&mut self) -> CheckpointWrite {
+        let current = written_entries(self.server.manifest());
+        let n = self.server.event_number();
+        let mut write = CheckpointWrite {
             n,
             manifest_version: self.server.manifest().version(),
             manifest_parent: self.server.manifest().parent(),
             ..CheckpointWrite::default()
         };
         for (id, entry) in &current {
-            if written.get(id) != Some(entry) {
+            if self.written.get(id) != Some(entry) {
                 let content = self.server.content(id).unwrap_or_default();
                 write.upserts.push((entry.clone(), content));
             }
@@ -373,18 +524,14 @@ impl Task {
             .filter(|entry| entry.executable)
             .filter_map(|entry| entry.id)
             .collect();
-        write.removed = written
+        write.removed = self
+            .written
             .keys()
             .filter(|id| !current.contains_key(id))
             .copied()
             .collect();
-        let (upserts, removed) = (write.upserts.len(), write.removed.len());
-        let project = self.project;
-        blocking(&self.store, move |s| s.checkpoint(project, &write)).await?;
-        tracing::debug!(%project, n, upserts, removed, "checkpoint written");
-        *written = current;
-        *rows_n = n;
-        self.route(outbound);
-        Ok(())
+        tracing::debug!(project = %self.project, n, upserts = write.upserts.len(), removed = write.removed.len(), "checkpoint");
+        self.pending_rows = Some((current, n));
+        write
     }
 }
