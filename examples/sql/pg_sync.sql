@@ -12,14 +12,19 @@ CREATE TABLE IF NOT EXISTS sync_ops (
     PRIMARY KEY (project_id, n)
 );
 
--- One row per project: where its `project_files` rows stand (the event
--- number they include, the manifest header, executable ids) and the row
+-- One row per project: the last event number committed (`head_n`), where
+-- its `project_files` rows stand (the event number they include, the
+-- manifest header, executable ids), how far the ops log was pruned (to the
+-- checkpoint before the last: instances a little behind still catch up
+-- from the log), and the row
 -- every instance locks (SELECT ... FOR UPDATE) to order the project's next
 -- events: exactly one instance at a time appends, after reading what the
 -- others appended.
 CREATE TABLE IF NOT EXISTS sync_projects (
     project_id       uuid PRIMARY KEY,
+    head_n           bigint NOT NULL DEFAULT 0,
     checkpoint_n     bigint NOT NULL DEFAULT 0,
+    pruned_n         bigint NOT NULL DEFAULT 0,
     manifest_version bigint NOT NULL DEFAULT 0,
     manifest_parent  text,
     executable_ids   text   NOT NULL DEFAULT '[]'
@@ -41,7 +46,10 @@ CREATE TABLE IF NOT EXISTS sync_foreign (
     project_id uuid NOT NULL,
     file_id    uuid NOT NULL,
     op         text NOT NULL,
-    row_json   text
+    row_json   text,
+    -- The content the writer replaced (updates): the base of a three-way
+    -- merge with the live edits made since.
+    old_content text
 );
 CREATE INDEX IF NOT EXISTS sync_foreign_project ON sync_foreign (project_id, seq);
 
@@ -67,8 +75,9 @@ BEGIN
             INSERT INTO sync_foreign (project_id, file_id, op, row_json)
             VALUES (OLD.project_id, OLD.id, 'delete', NULL);
         END IF;
-        INSERT INTO sync_foreign (project_id, file_id, op, row_json)
-        VALUES (NEW.project_id, NEW.id, lower(TG_OP), row_to_json(NEW)::text);
+        INSERT INTO sync_foreign (project_id, file_id, op, row_json, old_content)
+        VALUES (NEW.project_id, NEW.id, lower(TG_OP), row_to_json(NEW)::text,
+                CASE WHEN TG_OP = 'UPDATE' THEN OLD.content END);
     END IF;
     PERFORM pg_notify('velocity_sync', json_build_object(
         'kind', 'foreign', 'project', changed.project_id, 'file', changed.id, 'op', lower(TG_OP)

@@ -1,14 +1,21 @@
 //! The sync server: [`ProjectServer`](velocity_sync::ProjectServer)s served
-//! over WebSockets and HTTP, persisted to SQLite (see `sql/sqlite_schema.sql`).
+//! over WebSockets and HTTP, persisted to SQLite (see `sql/sqlite_schema.sql`)
+//! or PostgreSQL (`sql/pg_sync.sql` next to the platform's `project_files`).
 //!
 //! - [`auth`]: HS256 tokens naming a project and a role;
 //! - [`store`]: the [`Store`] trait and [`SqliteStore`];
+//! - [`pg`]: [`PgStore`], several instances on one database;
+//! - [`pg_table`]: which shape a database's `project_files` has;
+//! - [`foreign`]: `project_files` writes by other code, as protocol messages;
 //! - [`project`]: one task per project (batching, group commit, routing,
 //!   checkpoints);
 //! - [`http`]: the endpoints.
 
 pub mod auth;
+pub mod foreign;
 pub mod http;
+pub mod pg;
+pub mod pg_table;
 pub mod project;
 pub mod store;
 
@@ -21,6 +28,8 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use velocity_sync::ServerConfig;
 
+pub use self::pg::PgStore;
+pub use self::pg_table::TableError;
 pub use self::store::{SqliteStore, StorageError, Store};
 
 /// How a server runs.
@@ -69,6 +78,14 @@ impl Server {
         options: Options,
     ) -> std::io::Result<Self> {
         let listener = TcpListener::bind(addr).await?;
+        // A store may block while it subscribes: off the executor.
+        let (store, changes) = tokio::task::spawn_blocking(move || {
+            let mut store = store;
+            let changes = store.changes();
+            (store, changes)
+        })
+        .await
+        .map_err(std::io::Error::other)?;
         let store: project::SharedStore = Arc::new(Mutex::new(store));
         let state = Arc::new(http::AppState {
             secret: options.jwt_secret,
@@ -83,6 +100,9 @@ impl Server {
             send_queue: options.send_queue.max(1),
             heartbeat: options.heartbeat,
         });
+        if let Some(changes) = changes {
+            tokio::spawn(forward_changes(Arc::downgrade(&state), changes));
+        }
         Ok(Self { listener, state })
     }
 
@@ -105,5 +125,26 @@ impl Server {
         axum::serve(self.listener, http::router(self.state))
             .with_graceful_shutdown(shutdown)
             .await
+    }
+}
+
+/// Wakes the project tasks whose projects other writers changed (a nil id:
+/// every project), until the server stops.
+async fn forward_changes(
+    state: std::sync::Weak<http::AppState>,
+    mut changes: tokio::sync::mpsc::UnboundedReceiver<uuid::Uuid>,
+) {
+    while let Some(project) = changes.recv().await {
+        let Some(state) = state.upgrade() else { return };
+        let Ok(projects) = state.projects.lock() else {
+            return;
+        };
+        for (id, tx) in projects.iter() {
+            if project.is_nil() || *id == project {
+                // A full queue means the task is busy: its next step
+                // catches up anyway.
+                let _ = tx.try_send(project::Inbound::Poll);
+            }
+        }
     }
 }

@@ -15,8 +15,6 @@ use uuid::Uuid;
 use velocity_sync::protocol::{ClientMessage, Event, ServerMessage};
 use velocity_sync::{ClientId, FileEntry, FileId, ProjectServer, Recipient, Role, ServerConfig};
 
-use velocity_sync::FileKind;
-use velocity_sync::protocol::{Bytes, CreateRequest, DeleteRequest, LegacyUpdate};
 use velocity_sync::server::Outbound;
 
 use super::store::{
@@ -456,50 +454,14 @@ impl Task {
         }
     }
 
-    /// A foreign write to `project_files`, applied as the legacy
-    /// `file:update` / `file:create` / `file:delete` of an editor would be:
-    /// merged into the live documents as one more ordered event.
+    /// A foreign write to `project_files`, applied as one more ordered
+    /// event of the built-in database client (see [`super::foreign`]).
     fn foreign(&mut self, change: ForeignChange) {
-        let project = self.project;
         let seq = self.server.event_number() + 1;
-        let current = self.server.manifest().get_by_id(&change.file);
-        let message = match (change.row, current) {
-            (None, Some(_)) => ClientMessage::Delete(DeleteRequest {
-                id: change.file,
-                seq,
-            }),
-            (None, None) => return,
-            (Some(row), Some(entry)) => {
-                if row.entry.hash == entry.hash {
-                    return;
-                }
-                if row.entry.path != entry.path {
-                    tracing::warn!(%project, file = %change.file, "foreign rename not applied");
-                }
-                match (entry.kind, String::from_utf8(row.content)) {
-                    (FileKind::Text, Ok(content)) if row.entry.kind == FileKind::Text => {
-                        ClientMessage::LegacyUpdate(LegacyUpdate {
-                            path: entry.path,
-                            content,
-                        })
-                    }
-                    _ => {
-                        tracing::warn!(%project, file = %change.file, "foreign binary or kind change not applied");
-                        return;
-                    }
-                }
-            }
-            (Some(row), None) => ClientMessage::Create(CreateRequest {
-                id: change.file,
-                path: row.entry.path,
-                seq,
-                directory: row.entry.kind == FileKind::Directory,
-                executable: false,
-                content: (row.entry.kind != FileKind::Directory).then(|| Bytes::new(row.content)),
-            }),
-        };
-        tracing::debug!(%project, file = %change.file, kind = message.name(), "foreign write");
-        self.server.handle(DATABASE_CLIENT, message);
+        if let Some(message) = super::foreign::message(&self.server, change, seq) {
+            tracing::debug!(project = %self.project, kind = message.name(), "foreign write");
+            self.server.handle(DATABASE_CLIENT, message);
+        }
     }
 
     /// The rows that changed since the last checkpoint, remembered as

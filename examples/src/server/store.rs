@@ -153,6 +153,8 @@ pub struct ForeignChange {
     pub file: FileId,
     /// The row decoded with the table's codec; `None` when it was deleted.
     pub row: Option<DecodedRow>,
+    /// The `content` column the write replaced (updates only).
+    pub base: Option<String>,
 }
 
 /// What the store found when it took a project's ordering lock: events

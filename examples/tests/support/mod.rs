@@ -18,7 +18,9 @@ use uuid::Uuid;
 use velocity_sync::protocol::{ProtocolLimits, ServerMessage, decode_server};
 use velocity_sync::{ClientEvent, FileId, FilePath, ProjectClient};
 use velocity_sync_examples::server::auth::{Claims, sign};
-use velocity_sync_examples::server::{Options, Server, SqliteStore};
+use velocity_sync_examples::server::{Options, Server, SqliteStore, Store};
+
+pub mod pg;
 
 pub const SECRET: &[u8] = b"test-secret";
 /// Upper bound for any wait; conditions are polled, never slept on.
@@ -74,13 +76,19 @@ pub struct InProcess {
 
 impl InProcess {
     pub async fn start(name: &str, options: Options) -> Self {
+        let db = temp_dir(name).join("sync.db");
+        let store = SqliteStore::open(&db, Uuid::nil()).unwrap();
+        Self::start_on(store, db, options).await
+    }
+
+    /// A server over `store`; `db` (a SQLite file, or empty) is removed
+    /// with it.
+    pub async fn start_on(store: impl Store, db: PathBuf, options: Options) -> Self {
         // Server logs in the test output when RUST_LOG is set.
         let _ = tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
             .with_test_writer()
             .try_init();
-        let db = temp_dir(name).join("sync.db");
-        let store = SqliteStore::open(&db, Uuid::nil()).unwrap();
         let server = Server::bind("127.0.0.1:0".parse().unwrap(), store, options)
             .await
             .unwrap();
@@ -103,7 +111,7 @@ impl Drop for InProcess {
             let _ = stop.send(());
         }
         // The database goes with the server (Unix allows removing open files).
-        if let Some(dir) = self.db.parent() {
+        if let Some(dir) = self.db.parent().filter(|d| !d.as_os_str().is_empty()) {
             let _ = std::fs::remove_dir_all(dir);
         }
     }

@@ -1,0 +1,527 @@
+//! [`PgStore`]: projects in PostgreSQL, in the platform's own
+//! `project_files` table (either shape, learnt at start; see
+//! [`Table`](super::pg_table::Table)) plus the tables of `sql/pg_sync.sql`.
+//!
+//! Several server instances may share one database. Each project's events
+//! are ordered in the database: every ordering step runs in one transaction
+//! that first locks the project's `sync_projects` row (`SELECT … FOR
+//! UPDATE`), reads the events other instances committed since this one's
+//! last, replays them, and only then applies its own batch and appends it.
+//! Two instances can never both append event `n` (the lock serialises
+//! them, and the `(project_id, n)` primary key would refuse it anyway).
+//! After commit a `NOTIFY velocity_sync` names the project so the other
+//! instances catch up at once rather than at their next edit.
+
+use std::time::Duration;
+
+use postgres::fallible_iterator::FallibleIterator;
+use postgres::{Client, IsolationLevel, NoTls, Transaction};
+use serde_json::Value;
+use tokio::sync::mpsc;
+use uuid::Uuid;
+use velocity_sync::protocol::{Event, EventChange};
+use velocity_sync::rows::{MismatchPolicy, Row, RowContext, encode_row};
+use velocity_sync::{ContentHash, FileId, Manifest, ManifestId, ManifestLimits, MemoryBlobStore};
+
+use super::pg_table::{Table, TableError};
+use super::store::{
+    CheckpointWrite, ForeignChange, Loaded, Pending, Step, StorageError, Store, now_rfc3339,
+};
+
+/// The server's own tables and the `project_files` trigger (idempotent).
+pub const PG_SYNC_SCHEMA: &str = include_str!("../../sql/pg_sync.sql");
+/// The rich platform shape of `project_files` (tests, fresh databases).
+pub const PG_RICH_SCHEMA: &str = include_str!("../../sql/pg_project_files_rich.sql");
+/// The simple platform shape of `project_files` (tests, fresh databases).
+pub const PG_SIMPLE_SCHEMA: &str = include_str!("../../sql/pg_project_files_simple.sql");
+
+/// The channel of `NOTIFY`s between instances and from the trigger.
+const CHANNEL: &str = "velocity_sync";
+
+/// The production store: a PostgreSQL database several instances may share.
+///
+/// Its calls block (the `postgres` client runs its own small runtime):
+/// create and use it off the async executor (`spawn_blocking`).
+pub struct PgStore {
+    client: Option<Client>,
+    url: String,
+    table: Table,
+    created_by: Option<Uuid>,
+}
+
+impl std::fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgStore")
+            .field("shape", &self.table.shape)
+            .field("created_by", &self.created_by)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for PgStore {
+    fn drop(&mut self) {
+        // The client owns a runtime, which must not be dropped on an async
+        // executor thread: drop it on a thread of its own.
+        if let Some(client) = self.client.take() {
+            let _ = std::thread::Builder::new()
+                .name("pg-store-drop".to_owned())
+                .spawn(move || drop(client));
+        }
+    }
+}
+
+impl PgStore {
+    /// Connects to `url`, learns the shape of its `project_files` table,
+    /// checks every row it may insert can be filled (`created_by`, the
+    /// service user id new rows carry, is needed by the rich shape) and
+    /// creates its own tables and trigger (`sql/pg_sync.sql`).
+    ///
+    /// Blocks: call it off the async executor.
+    ///
+    /// # Errors
+    /// [`TableError`] naming what is missing.
+    pub fn connect(url: &str, created_by: Option<Uuid>) -> Result<Self, TableError> {
+        let mut client = Client::connect(url, NoTls)?;
+        let table = Table::read(&mut client)?;
+        table.check_insertable(created_by)?;
+        client.batch_execute(PG_SYNC_SCHEMA)?;
+        tracing::info!(shape = %table.shape, "project_files shape detected");
+        Ok(Self {
+            client: Some(client),
+            url: url.to_owned(),
+            table,
+            created_by,
+        })
+    }
+
+    /// The table as detected at start.
+    pub fn table(&self) -> &Table {
+        &self.table
+    }
+
+    fn client(&mut self) -> Result<&mut Client, StorageError> {
+        self.client
+            .as_mut()
+            .ok_or_else(|| StorageError::Worker("postgres client gone".to_owned()))
+    }
+}
+
+fn event_json(event: &Event) -> String {
+    // An event always serialises: its types are plain data.
+    serde_json::to_string(event).unwrap_or_default()
+}
+
+fn parse_event(project: Uuid, n: i64, text: &str) -> Result<Event, StorageError> {
+    serde_json::from_str(text).map_err(|source| StorageError::BadEvent {
+        project,
+        n: n as u64,
+        source,
+    })
+}
+
+/// Appends `events` and the contents they carry, in two statements.
+fn insert_events(
+    tx: &mut Transaction<'_>,
+    key: &str,
+    events: &[Event],
+) -> Result<(), StorageError> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let numbers: Vec<i64> = events.iter().map(|e| e.n as i64).collect();
+    let texts: Vec<String> = events.iter().map(event_json).collect();
+    tx.execute(
+        "INSERT INTO sync_ops (project_id, n, event)
+         SELECT $1::text::uuid, n, e FROM unnest($2::int8[], $3::text[]) AS t(n, e)",
+        &[&key, &numbers, &texts],
+    )?;
+    let mut hashes = Vec::new();
+    let mut contents: Vec<&[u8]> = Vec::new();
+    for event in events {
+        if let EventChange::Tree { contents: c, .. } = &event.change {
+            for (hash, bytes) in c {
+                hashes.push(hash.to_string());
+                contents.push(bytes.as_slice());
+            }
+        }
+    }
+    if !hashes.is_empty() {
+        tx.execute(
+            "INSERT INTO sync_blobs (hash, bytes) SELECT * FROM unnest($1::text[], $2::bytea[])
+             ON CONFLICT (hash) DO NOTHING",
+            &[&hashes, &contents],
+        )?;
+    }
+    Ok(())
+}
+
+/// A JSON value as the text PostgreSQL casts from.
+fn text_of(value: &Value) -> Option<String> {
+    match value {
+        Value::Null => None,
+        Value::String(s) => Some(s.clone()),
+        other => Some(other.to_string()),
+    }
+}
+
+impl PgStore {
+    fn write_rows(
+        &self,
+        tx: &mut Transaction<'_>,
+        project: Uuid,
+        write: &CheckpointWrite,
+    ) -> Result<(), StorageError> {
+        let key = project.to_string();
+        let now = now_rfc3339();
+        for (entry, content) in &write.upserts {
+            let context = RowContext {
+                project_id: Some(project),
+                created_by: self.created_by,
+                is_current_version: Some(true),
+                created_at: Some(now.clone()),
+                updated_at: Some(now.clone()),
+                ..RowContext::default()
+            };
+            let mut row = encode_row(self.table.shape, entry, content, &context)
+                .map_err(|source| StorageError::Row { project, source })?;
+            // Revision 0 is written too: the table's default (1) would give
+            // the rebuilt manifest another id.
+            row.entry("version".to_owned())
+                .or_insert(Value::from(entry.revision));
+            row.retain(|column, _| self.table.columns.contains_key(column));
+            let columns: Vec<&String> = row.keys().collect();
+            let placeholders: Vec<String> = columns
+                .iter()
+                .enumerate()
+                .map(|(i, c)| format!("${}::text::{}", i + 1, self.table.cast(c)))
+                .collect();
+            let updates: Vec<String> = columns
+                .iter()
+                .filter(|c| {
+                    !matches!(
+                        c.as_str(),
+                        "id" | "created_at" | "created_by" | "project_id"
+                    )
+                })
+                .map(|c| format!("{c} = excluded.{c}"))
+                .collect();
+            let sql = format!(
+                "INSERT INTO project_files ({}) VALUES ({}) ON CONFLICT (id) DO UPDATE SET {}",
+                columns
+                    .iter()
+                    .map(|c| c.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                placeholders.join(", "),
+                updates.join(", "),
+            );
+            let values: Vec<Option<String>> = row.values().map(text_of).collect();
+            let params: Vec<&(dyn postgres::types::ToSql + Sync)> = values
+                .iter()
+                .map(|v| v as &(dyn postgres::types::ToSql + Sync))
+                .collect();
+            tx.execute(sql.as_str(), &params)?;
+            if !content.is_empty() {
+                tx.execute(
+                    "INSERT INTO sync_blobs (hash, bytes) VALUES ($1, $2) ON CONFLICT (hash) DO NOTHING",
+                    &[&entry.hash.to_string(), content],
+                )?;
+            }
+        }
+        for id in &write.removed {
+            tx.execute(
+                "DELETE FROM project_files WHERE id = $1::text::uuid AND project_id = $2::text::uuid",
+                &[&id.to_string(), &key],
+            )?;
+        }
+        let executable = Value::from(
+            write
+                .executable
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>(),
+        )
+        .to_string();
+        // The log keeps one checkpoint's worth of events: an instance a
+        // little behind the last checkpoint still catches up from it.
+        tx.execute(
+            "DELETE FROM sync_ops WHERE project_id = $1::text::uuid
+               AND n <= (SELECT checkpoint_n FROM sync_projects WHERE project_id = $1::text::uuid)",
+            &[&key],
+        )?;
+        tx.execute(
+            "UPDATE sync_projects SET pruned_n = checkpoint_n, checkpoint_n = $2,
+               manifest_version = $3, manifest_parent = $4, executable_ids = $5
+             WHERE project_id = $1::text::uuid",
+            &[
+                &key,
+                &(write.n as i64),
+                &(write.manifest_version as i64),
+                &write.manifest_parent.map(|id| id.to_string()),
+                &executable,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn foreign(
+        &self,
+        tx: &mut Transaction<'_>,
+        project: Uuid,
+    ) -> Result<Vec<ForeignChange>, StorageError> {
+        let key = project.to_string();
+        let rows = tx.query(
+            "DELETE FROM sync_foreign WHERE project_id = $1::text::uuid
+             RETURNING seq, file_id::text, row_json, old_content",
+            &[&key],
+        )?;
+        let mut queued: Vec<(i64, String, Option<String>, Option<String>)> = rows
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+            .collect();
+        queued.sort_by_key(|(seq, ..)| *seq);
+        let mut out = Vec::new();
+        for (seq, file, row, base) in queued {
+            let Ok(file) = FileId::parse(&file) else {
+                continue;
+            };
+            let row = match row {
+                None => None,
+                Some(text) => {
+                    let decoded = serde_json::from_str::<Row>(&text)
+                        .map_err(|e| e.to_string())
+                        .and_then(|row| {
+                            self.table
+                                .shape
+                                .decode(&row, MismatchPolicy::Report)
+                                .map_err(|e| e.to_string())
+                        });
+                    match decoded {
+                        Ok(decoded) => Some(decoded),
+                        Err(error) => {
+                            tracing::warn!(%project, %file, seq, %error, "foreign row does not decode; skipped");
+                            continue;
+                        }
+                    }
+                }
+            };
+            out.push(ForeignChange { file, row, base });
+        }
+        Ok(out)
+    }
+}
+
+impl Store for PgStore {
+    fn load(&mut self, project: Uuid, limits: ManifestLimits) -> Result<Loaded, StorageError> {
+        let key = project.to_string();
+        let shape = self.table.shape;
+        let client = self.client()?;
+        // One snapshot: rows and the log as of the same commit.
+        let mut tx = client
+            .build_transaction()
+            .isolation_level(IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()?;
+        let header = tx.query_opt(
+            "SELECT checkpoint_n, manifest_version, manifest_parent, executable_ids
+             FROM sync_projects WHERE project_id = $1::text::uuid",
+            &[&key],
+        )?;
+        let (n, version, parent, executable): (i64, i64, Option<String>, String) = match header {
+            Some(row) => (row.get(0), row.get(1), row.get(2), row.get(3)),
+            None => (0, 0, None, "[]".to_owned()),
+        };
+        let executable: Vec<FileId> = serde_json::from_str(&executable)
+            .map_err(|source| StorageError::BadExecutableIds { project, source })?;
+        let parent = parent
+            .map(|text| ManifestId::from_hex(&text))
+            .transpose()
+            .map_err(|_| StorageError::BadManifestId { project })?;
+        let mut blobs = MemoryBlobStore::default();
+        let mut entries = Vec::new();
+        for row in tx.query(
+            "SELECT row_to_json(f)::text FROM project_files f WHERE project_id = $1::text::uuid",
+            &[&key],
+        )? {
+            let text: String = row.get(0);
+            let row: Row = serde_json::from_str(&text).map_err(|e| StorageError::Apply {
+                project,
+                reason: format!("row_to_json gave no object: {e}"),
+            })?;
+            let decoded = shape
+                .decode(&row, MismatchPolicy::Report)
+                .map_err(|source| StorageError::Row { project, source })?;
+            for issue in &decoded.issues {
+                tracing::warn!(%project, %issue, "project_files row");
+            }
+            velocity_sync::BlobStore::insert(&mut blobs, decoded.content);
+            let mut entry = decoded.entry;
+            entry.executable = entry.id.is_some_and(|id| executable.contains(&id));
+            entries.push(entry);
+        }
+        let mut manifest = Manifest::with_limits(limits);
+        manifest
+            .extend(entries)
+            .map_err(|source| StorageError::Manifest { project, source })?;
+        let manifest = manifest.with_header(version as u64, parent);
+        let mut events = Vec::new();
+        for row in tx.query(
+            "SELECT n, event FROM sync_ops WHERE project_id = $1::text::uuid AND n > $2 ORDER BY n",
+            &[&key, &n],
+        )? {
+            events.push(parse_event(project, row.get(0), row.get(1))?);
+        }
+        tx.commit()?;
+        Ok(Loaded {
+            manifest,
+            blobs,
+            n: n as u64,
+            events,
+        })
+    }
+
+    fn order(
+        &mut self,
+        project: Uuid,
+        after: u64,
+        step: &mut Step<'_>,
+    ) -> Result<(), StorageError> {
+        let key = project.to_string();
+        let mut client = self
+            .client
+            .take()
+            .ok_or_else(|| StorageError::Worker("postgres client gone".to_owned()))?;
+        let result = (|| {
+            let mut tx = client.transaction()?;
+            // Our own project_files writes are in the log already: the
+            // trigger does not queue them as foreign.
+            tx.batch_execute("SET LOCAL velocity_sync.writer = 'on'")?;
+            let lock = "SELECT head_n, pruned_n FROM sync_projects WHERE project_id = $1::text::uuid FOR UPDATE";
+            let row = match tx.query_opt(lock, &[&key])? {
+                Some(row) => row,
+                None => {
+                    tx.execute(
+                        "INSERT INTO sync_projects (project_id) VALUES ($1::text::uuid) ON CONFLICT DO NOTHING",
+                        &[&key],
+                    )?;
+                    tx.query_one(lock, &[&key])?
+                }
+            };
+            let (head, pruned): (i64, i64) = (row.get(0), row.get(1));
+            let (head, pruned) = (head as u64, pruned as u64);
+            let mut pending = Pending::default();
+            if head > after {
+                if pruned > after {
+                    return Err(StorageError::Behind {
+                        project,
+                        at: after,
+                        pruned,
+                    });
+                }
+                for row in tx.query(
+                    "SELECT n, event FROM sync_ops WHERE project_id = $1::text::uuid AND n > $2 ORDER BY n",
+                    &[&key, &(after as i64)],
+                )? {
+                    pending.events.push(parse_event(project, row.get(0), row.get(1))?);
+                }
+            }
+            pending.foreign = self.foreign(&mut tx, project)?;
+            let batch = step(pending)?;
+            insert_events(&mut tx, &key, &batch.events)?;
+            if let Some(last) = batch.events.last() {
+                tx.execute(
+                    "UPDATE sync_projects SET head_n = $2 WHERE project_id = $1::text::uuid",
+                    &[&key, &(last.n as i64)],
+                )?;
+                let payload = serde_json::json!({ "kind": "ops", "project": key, "n": last.n });
+                tx.execute(
+                    "SELECT pg_notify($1, $2)",
+                    &[&CHANNEL, &payload.to_string()],
+                )?;
+            }
+            if let Some(write) = &batch.checkpoint {
+                self.write_rows(&mut tx, project, write)?;
+            }
+            tx.commit()?;
+            Ok(())
+        })();
+        self.client = Some(client);
+        result
+    }
+
+    fn blob(&mut self, hash: &ContentHash) -> Result<Option<Vec<u8>>, StorageError> {
+        let row = self.client()?.query_opt(
+            "SELECT bytes FROM sync_blobs WHERE hash = $1",
+            &[&hash.to_string()],
+        )?;
+        Ok(row.map(|r| r.get(0)))
+    }
+
+    fn changes(&mut self) -> Option<mpsc::UnboundedReceiver<Uuid>> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let url = self.url.clone();
+        // The first LISTEN is in place before this returns: no notice sent
+        // after the server started is missed.
+        let client = match subscribe(&url) {
+            Ok(client) => client,
+            Err(error) => {
+                tracing::error!(%error, "cannot LISTEN: other instances and foreign writes are seen only at the next edit");
+                return None;
+            }
+        };
+        std::thread::Builder::new()
+            .name("pg-listen".to_owned())
+            .spawn(move || listen(client, &url, &tx))
+            .ok()?;
+        Some(rx)
+    }
+}
+
+fn subscribe(url: &str) -> Result<Client, postgres::Error> {
+    let mut client = Client::connect(url, NoTls)?;
+    client.batch_execute(&format!("LISTEN {CHANNEL}"))?;
+    Ok(client)
+}
+
+/// Forwards the projects named by `NOTIFY velocity_sync` to `tx` until it
+/// closes; reconnects after a failure and then announces
+/// [`Uuid::nil`] ("every project": notices may have been missed).
+fn listen(mut client: Client, url: &str, tx: &mpsc::UnboundedSender<Uuid>) {
+    loop {
+        let next = client
+            .notifications()
+            .timeout_iter(Duration::from_millis(500))
+            .next();
+        match next {
+            Ok(Some(notice)) => {
+                let project = serde_json::from_str::<Value>(notice.payload())
+                    .ok()
+                    .and_then(|v| v.get("project")?.as_str().map(str::to_owned))
+                    .and_then(|p| Uuid::try_parse(&p).ok());
+                if project.is_some_and(|project| tx.send(project).is_err()) {
+                    return;
+                }
+            }
+            Ok(None) => {
+                if tx.is_closed() {
+                    return;
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%error, "LISTEN connection lost; reconnecting");
+                client = loop {
+                    if tx.is_closed() {
+                        return;
+                    }
+                    std::thread::sleep(Duration::from_secs(1));
+                    if let Ok(client) = subscribe(url) {
+                        break client;
+                    }
+                };
+                if tx.send(Uuid::nil()).is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
