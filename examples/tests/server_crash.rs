@@ -138,7 +138,7 @@ async fn kill_9_and_restart_keeps_every_acknowledged_edit() {
     drop(conn);
     // An executable file (rows have no such bit) created after the
     // checkpoint, by another editor speaking raw frames.
-    let mut raw = support::open(addr, project, &support::token(project, "editor"))
+    let mut raw = support::open(addr, project, &support::client_token(project, "editor", 77))
         .await
         .unwrap();
     let hello = r#"{"v":1,"event":"sync:hello","payload":{"client":77}}"#;

@@ -17,9 +17,9 @@ use uuid::Uuid;
 use velocity_sync::protocol::{
     ClientMessage, ErrorMessage, ProtocolError, ServerMessage, decode_client,
 };
-use velocity_sync::{ClientId, ContentHash, Role};
+use velocity_sync::{ClientId, ContentHash};
 
-use super::auth::{self, AuthError};
+use super::auth::{self, AuthError, Grant};
 use super::project::{self, Inbound, Outbox, ProjectSettings, SharedStore};
 
 /// Everything the handlers share.
@@ -109,7 +109,7 @@ fn authorize(
     project: Uuid,
     query: &HashMap<String, String>,
     headers: &HeaderMap,
-) -> Result<Role, Refusal> {
+) -> Result<Grant, Refusal> {
     let result = token(query, headers)
         .ok_or(AuthError::Missing)
         .and_then(|token| auth::verify(token, &state.secret, project));
@@ -199,8 +199,8 @@ async fn ws(
         Ok(project) => project,
         Err(refusal) => return refusal.into_response(),
     };
-    let role = match authorize(&state, project, &query, &headers) {
-        Ok(role) => role,
+    let grant = match authorize(&state, project, &query, &headers) {
+        Ok(grant) => grant,
         Err(refusal) => return refusal.into_response(),
     };
     // Frames a little over the protocol limit still arrive, so the client
@@ -209,7 +209,7 @@ async fn ws(
     upgrade
         .max_message_size(max)
         .max_frame_size(max)
-        .on_upgrade(move |socket| connection(state, project, role, socket))
+        .on_upgrade(move |socket| connection(state, project, grant, socket))
 }
 
 fn error_text(error: &ProtocolError) -> Utf8Bytes {
@@ -225,7 +225,8 @@ fn error_text(error: &ProtocolError) -> Utf8Bytes {
 }
 
 /// Serves one WebSocket: the first message must be `sync:hello`.
-async fn connection(state: Arc<AppState>, project: Uuid, role: Role, mut socket: WebSocket) {
+async fn connection(state: Arc<AppState>, project: Uuid, grant: Grant, mut socket: WebSocket) {
+    let role = grant.role;
     let conn = state.next_conn.fetch_add(1, Ordering::Relaxed);
     let limits = state.settings.config.limits;
     let (tx, mut rx) = Outbox::new(state.send_queue);
@@ -260,6 +261,26 @@ async fn connection(state: Arc<AppState>, project: Uuid, role: Role, mut socket:
                 match (&joined, message) {
                     (None, ClientMessage::Hello(hello)) => {
                         let client = hello.client;
+                        // The token says which client id this socket is;
+                        // the database's own id is never granted.
+                        let bound = grant.check_client(client).and_then(|()| {
+                            if client == project::DATABASE_CLIENT {
+                                Err(AuthError::WrongClient { token_client: client, hello_client: client })
+                            } else {
+                                Ok(())
+                            }
+                        });
+                        if let Err(error) = bound {
+                            tracing::info!(%project, conn, code = error.code(), "hello refused");
+                            let refusal = ServerMessage::Error(ErrorMessage {
+                                code: error.code().to_owned(),
+                                message: error.to_string(),
+                                seq: None,
+                                id: None,
+                            });
+                            let _ = socket.send(Message::Text(Utf8Bytes::from(refusal.to_json()))).await;
+                            break;
+                        }
                         let Some(tx) = tx.take() else { break };
                         let Some(project_tx) = state.project(project) else { break };
                         let join = Inbound::Join { client, role, conn, tx };

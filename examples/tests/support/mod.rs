@@ -49,13 +49,25 @@ pub fn now_secs() -> u64 {
         .as_secs()
 }
 
+/// A token for `project` and `role` naming no client (HTTP only).
 pub fn token(project: Uuid, role: &str) -> String {
+    mint(project, role, None)
+}
+
+/// A token for `project` and `role` that may say `sync:hello` as `client`.
+pub fn client_token(project: Uuid, role: &str, client: u64) -> String {
+    mint(project, role, Some(client))
+}
+
+fn mint(project: Uuid, role: &str, client_id: Option<u64>) -> String {
     sign(
         &Claims {
             project_id: project.to_string(),
             role: role.to_owned(),
             exp: now_secs() + 3600,
             sub: None,
+            sync_role: None,
+            client_id,
         },
         SECRET,
     )
@@ -162,9 +174,20 @@ impl Peer {
         addr: SocketAddr,
         project: Uuid,
         role: &str,
+        client: ProjectClient,
+    ) -> Self {
+        let token = client_token(project, role, client.id());
+        Self::rejoin_with(addr, project, &token, client).await
+    }
+
+    /// Connects `client` with `token`.
+    pub async fn rejoin_with(
+        addr: SocketAddr,
+        project: Uuid,
+        token: &str,
         mut client: ProjectClient,
     ) -> Self {
-        let ws = open(addr, project, &token(project, role)).await.unwrap();
+        let ws = open(addr, project, token).await.unwrap();
         client.connect();
         let mut peer = Self {
             client,
