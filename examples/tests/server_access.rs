@@ -6,7 +6,9 @@
 mod support;
 
 use futures_util::{SinkExt, StreamExt};
-use support::{InProcess, Peer, SECRET, client_token, now_secs, open, options, path, token};
+use support::{
+    Backend, InProcess, Peer, SECRET, client_token, now_secs, open, options, path, token,
+};
 use tokio_tungstenite::tungstenite::Message;
 use uuid::Uuid;
 use velocity_sync::ProjectClient;
@@ -26,7 +28,18 @@ fn signed(project: Uuid, role: &str, exp: u64, secret: &[u8]) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_tokens_are_refused_with_a_reason() {
-    let server = InProcess::start("tokens", options()).await;
+    bad_tokens(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_tokens_are_refused_with_a_reason_on_postgres() {
+    bad_tokens(Backend::Postgres).await;
+}
+
+async fn bad_tokens(backend: Backend) {
+    let Some((server, _db)) = support::start(backend, "tokens", options()).await else {
+        return;
+    };
     let project = Uuid::from_u128(0xA1);
     let other = Uuid::from_u128(0xA2);
     let later = now_secs() + 3600;

@@ -361,3 +361,28 @@ pub async fn eventually<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> 
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+/// Which store a parametrized test runs its server on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    /// A fresh database with the rich `project_files`.
+    Postgres,
+}
+
+/// A server on `backend`, with the PostgreSQL database it uses (dropped
+/// after the server); None when PostgreSQL is not available (skipped).
+pub async fn start(
+    backend: Backend,
+    name: &str,
+    options: Options,
+) -> Option<(InProcess, Option<pg::Db>)> {
+    match backend {
+        Backend::Sqlite => Some((InProcess::start(name, options).await, None)),
+        Backend::Postgres => {
+            let db = pg::Db::create(pg::Shape::Rich).await?;
+            let server = db.server(options).await;
+            Some((server, Some(db)))
+        }
+    }
+}
