@@ -38,6 +38,10 @@ struct Args {
     /// id when absent.
     #[arg(long, env = "VELOCITY_SYNC_CREATED_BY")]
     created_by: Option<Uuid>,
+    /// PostgreSQL connections; projects are spread over them by id, so
+    /// that many commit in parallel.
+    #[arg(long, default_value_t = 8)]
+    pg_connections: usize,
 }
 
 #[tokio::main]

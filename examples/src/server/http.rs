@@ -25,7 +25,8 @@ use super::project::{self, Inbound, Outbox, ProjectSettings, SharedStore};
 /// Everything the handlers share.
 pub struct AppState {
     pub(crate) secret: Vec<u8>,
-    pub(crate) store: SharedStore,
+    /// The stores (connections), each serving the projects that hash to it.
+    pub(crate) stores: Vec<SharedStore>,
     pub(crate) settings: ProjectSettings,
     pub(crate) projects: std::sync::Mutex<HashMap<Uuid, mpsc::Sender<Inbound>>>,
     pub(crate) next_conn: AtomicU64,
@@ -37,6 +38,12 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The store serving `key` (a project id, a hash).
+    fn store_for(&self, key: u128) -> SharedStore {
+        let index = (key % self.stores.len().max(1) as u128) as usize;
+        Arc::clone(&self.stores[index.min(self.stores.len() - 1)])
+    }
+
     /// The task of `project`, started when needed.
     fn project(&self, project: Uuid) -> Option<mpsc::Sender<Inbound>> {
         let mut projects = self.projects.lock().ok()?;
@@ -46,7 +53,7 @@ impl AppState {
         let (tx, rx) = mpsc::channel(4096);
         tokio::spawn(project::run(
             project,
-            Arc::clone(&self.store),
+            self.store_for(project.as_u128()),
             self.settings,
             rx,
         ));
@@ -159,7 +166,9 @@ async fn blob(State(state): State<Arc<AppState>>, Path(hash): Path<String>) -> R
             "not a 64-digit hex BLAKE3 hash",
         );
     };
-    let store = Arc::clone(&state.store);
+    let store = state.store_for(u128::from_le_bytes(
+        hash.as_bytes()[..16].try_into().unwrap_or_default(),
+    ));
     let found =
         tokio::task::spawn_blocking(move || store.lock().ok().map(|mut s| s.blob(&hash))).await;
     match found {

@@ -77,19 +77,39 @@ impl Server {
         store: impl Store,
         options: Options,
     ) -> std::io::Result<Self> {
+        Self::bind_stores(addr, vec![store], options).await
+    }
+
+    /// Binds `addr` over several stores of one database (connections):
+    /// each project is served by one of them, chosen by its id, so
+    /// projects commit in parallel. Changes are announced by the first.
+    ///
+    /// # Errors
+    /// When the address cannot be bound, or `stores` is empty.
+    pub async fn bind_stores<S: Store>(
+        addr: SocketAddr,
+        stores: Vec<S>,
+        options: Options,
+    ) -> std::io::Result<Self> {
+        if stores.is_empty() {
+            return Err(std::io::Error::other("no store"));
+        }
         let listener = TcpListener::bind(addr).await?;
         // A store may block while it subscribes: off the executor.
-        let (store, changes) = tokio::task::spawn_blocking(move || {
-            let mut store = store;
-            let changes = store.changes();
-            (store, changes)
+        let (stores, changes) = tokio::task::spawn_blocking(move || {
+            let mut stores = stores;
+            let changes = stores.first_mut().and_then(Store::changes);
+            (stores, changes)
         })
         .await
         .map_err(std::io::Error::other)?;
-        let store: project::SharedStore = Arc::new(Mutex::new(store));
+        let stores: Vec<project::SharedStore> = stores
+            .into_iter()
+            .map(|store| Arc::new(Mutex::new(store)) as project::SharedStore)
+            .collect();
         let state = Arc::new(http::AppState {
             secret: options.jwt_secret,
-            store,
+            stores,
             settings: project::ProjectSettings {
                 config: options.config,
                 checkpoint_after: options.checkpoint_after,
