@@ -152,9 +152,9 @@ impl Server {
 /// every project), until the server stops.
 async fn forward_changes(
     state: std::sync::Weak<http::AppState>,
-    mut changes: tokio::sync::mpsc::UnboundedReceiver<uuid::Uuid>,
+    mut changes: tokio::sync::mpsc::UnboundedReceiver<store::Change>,
 ) {
-    while let Some(project) = changes.recv().await {
+    while let Some((project, n)) = changes.recv().await {
         let Some(state) = state.upgrade() else { return };
         let Ok(projects) = state.projects.lock() else {
             return;
@@ -163,7 +163,7 @@ async fn forward_changes(
             if project.is_nil() || *id == project {
                 // A full queue means the task is busy: its next step
                 // catches up anyway.
-                let _ = tx.try_send(project::Inbound::Poll);
+                let _ = tx.try_send(project::Inbound::Poll(n));
             }
         }
     }

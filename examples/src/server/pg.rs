@@ -25,7 +25,7 @@ use velocity_sync::{ContentHash, FileId, Manifest, ManifestId, ManifestLimits, M
 
 use super::pg_table::{Table, TableError};
 use super::store::{
-    CheckpointWrite, ForeignChange, Loaded, Pending, Step, StorageError, Store, now_rfc3339,
+    Change, CheckpointWrite, ForeignChange, Loaded, Pending, Step, StorageError, Store, now_rfc3339,
 };
 
 /// The server's own tables and the `project_files` trigger (idempotent).
@@ -393,10 +393,11 @@ impl Store for PgStore {
             .ok_or_else(|| StorageError::Worker("postgres client gone".to_owned()))?;
         let result = (|| {
             let mut tx = client.transaction()?;
-            // Our own project_files writes are in the log already: the
-            // trigger does not queue them as foreign.
-            tx.batch_execute("SET LOCAL velocity_sync.writer = 'on'")?;
-            let lock = "SELECT head_n, pruned_n FROM sync_projects WHERE project_id = $1::text::uuid FOR UPDATE";
+            // The lock, and the writer tag (SET LOCAL): our own
+            // project_files writes are in the log already, so the trigger
+            // does not queue them as foreign.
+            let lock = "SELECT head_n, pruned_n, set_config('velocity_sync.writer', 'on', true)
+                        FROM sync_projects WHERE project_id = $1::text::uuid FOR UPDATE";
             let row = match tx.query_opt(lock, &[&key])? {
                 Some(row) => row,
                 None => {
@@ -429,14 +430,12 @@ impl Store for PgStore {
             let batch = step(pending)?;
             insert_events(&mut tx, &key, &batch.events)?;
             if let Some(last) = batch.events.last() {
-                tx.execute(
-                    "UPDATE sync_projects SET head_n = $2 WHERE project_id = $1::text::uuid",
-                    &[&key, &(last.n as i64)],
-                )?;
                 let payload = serde_json::json!({ "kind": "ops", "project": key, "n": last.n });
                 tx.execute(
-                    "SELECT pg_notify($1, $2)",
-                    &[&CHANNEL, &payload.to_string()],
+                    "WITH head AS (UPDATE sync_projects SET head_n = $2
+                                   WHERE project_id = $1::text::uuid RETURNING 1)
+                     SELECT pg_notify($3, $4) FROM head",
+                    &[&key, &(last.n as i64), &CHANNEL, &payload.to_string()],
                 )?;
             }
             if let Some(write) = &batch.checkpoint {
@@ -457,7 +456,7 @@ impl Store for PgStore {
         Ok(row.map(|r| r.get(0)))
     }
 
-    fn changes(&mut self) -> Option<mpsc::UnboundedReceiver<Uuid>> {
+    fn changes(&mut self) -> Option<mpsc::UnboundedReceiver<Change>> {
         let (tx, rx) = mpsc::unbounded_channel();
         let url = self.url.clone();
         // The first LISTEN is in place before this returns: no notice sent
@@ -477,6 +476,19 @@ impl Store for PgStore {
     }
 }
 
+/// The change a `NOTIFY velocity_sync` payload announces: `{"kind":"ops",
+/// "project", "n"}` from an instance, `{"kind":"foreign", "project", …}`
+/// from the trigger.
+fn parse_notice(payload: &str) -> Option<Change> {
+    let value = serde_json::from_str::<Value>(payload).ok()?;
+    let project = Uuid::try_parse(value.get("project")?.as_str()?).ok()?;
+    let n = match value.get("kind")?.as_str()? {
+        "ops" => Some(value.get("n")?.as_u64()?),
+        _ => None,
+    };
+    Some((project, n))
+}
+
 fn subscribe(url: &str) -> Result<Client, postgres::Error> {
     let mut client = Client::connect(url, NoTls)?;
     client.batch_execute(&format!("LISTEN {CHANNEL}"))?;
@@ -486,7 +498,7 @@ fn subscribe(url: &str) -> Result<Client, postgres::Error> {
 /// Forwards the projects named by `NOTIFY velocity_sync` to `tx` until it
 /// closes; reconnects after a failure and then announces
 /// [`Uuid::nil`] ("every project": notices may have been missed).
-fn listen(mut client: Client, url: &str, tx: &mpsc::UnboundedSender<Uuid>) {
+fn listen(mut client: Client, url: &str, tx: &mpsc::UnboundedSender<Change>) {
     loop {
         let next = client
             .notifications()
@@ -494,11 +506,7 @@ fn listen(mut client: Client, url: &str, tx: &mpsc::UnboundedSender<Uuid>) {
             .next();
         match next {
             Ok(Some(notice)) => {
-                let project = serde_json::from_str::<Value>(notice.payload())
-                    .ok()
-                    .and_then(|v| v.get("project")?.as_str().map(str::to_owned))
-                    .and_then(|p| Uuid::try_parse(&p).ok());
-                if project.is_some_and(|project| tx.send(project).is_err()) {
+                if parse_notice(notice.payload()).is_some_and(|change| tx.send(change).is_err()) {
                     return;
                 }
             }
@@ -518,10 +526,28 @@ fn listen(mut client: Client, url: &str, tx: &mpsc::UnboundedSender<Uuid>) {
                         break client;
                     }
                 };
-                if tx.send(Uuid::nil()).is_err() {
+                if tx.send((Uuid::nil(), None)).is_err() {
                     return;
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notices_name_the_project_and_the_event_number() {
+        let project = Uuid::from_u128(5);
+        let ops = format!(r#"{{"kind":"ops","project":"{project}","n":12}}"#);
+        assert_eq!(parse_notice(&ops), Some((project, Some(12))));
+        let foreign = format!(
+            r#"{{"kind":"foreign","project":"{project}","file":"{project}","op":"update"}}"#
+        );
+        assert_eq!(parse_notice(&foreign), Some((project, None)));
+        assert_eq!(parse_notice("not json"), None);
+        assert_eq!(parse_notice(r#"{"kind":"ops","project":"x","n":1}"#), None);
     }
 }

@@ -53,9 +53,11 @@ pub enum Inbound {
     },
     /// The manifest as JSON, for `GET /projects/{id}/manifest`.
     Manifest(oneshot::Sender<String>),
-    /// Other writers changed the project (another instance's events, a
-    /// foreign `project_files` write): take the ordering lock and catch up.
-    Poll,
+    /// Other writers changed the project: another instance committed up to
+    /// event `Some(n)`, or a foreign `project_files` write (`None`) is
+    /// queued. Take the ordering lock and catch up (a poll for an event this
+    /// task already has is dropped without touching the database).
+    Poll(Option<u64>),
 }
 
 /// The client id foreign `project_files` writes are applied as (an editor
@@ -217,6 +219,12 @@ pub async fn run(
                 Err(_) => break,
             }
         }
+        // Our own commits come back as notices too: those cost nothing.
+        let at = task.server.event_number();
+        batch.retain(|m| !matches!(m, Inbound::Poll(Some(n)) if *n <= at));
+        if batch.is_empty() {
+            continue;
+        }
         let before = task.persisted;
         let (back, result) = task.ordered(batch, false).await;
         task = back;
@@ -290,7 +298,7 @@ impl Task {
                     self.server.disconnect(client);
                 }
             }
-            Inbound::Poll => {}
+            Inbound::Poll(_) => {}
             Inbound::Manifest(reply) => {
                 let manifest = self.server.manifest();
                 let json = serde_json::json!({

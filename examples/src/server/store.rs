@@ -176,6 +176,10 @@ pub struct Batch {
     pub checkpoint: Option<CheckpointWrite>,
 }
 
+/// A change announced by [`Store::changes`]: the project, and the event
+/// number another instance committed up to (`None`: a foreign write).
+pub type Change = (Uuid, Option<u64>);
+
 /// The function a store runs while it holds a project's ordering lock.
 pub type Step<'a> = dyn FnMut(Pending) -> Result<Batch, StorageError> + 'a;
 
@@ -205,10 +209,11 @@ pub trait Store: Send + 'static {
     /// [`StorageError`] when it cannot be read.
     fn blob(&mut self, hash: &ContentHash) -> Result<Option<Vec<u8>>, StorageError>;
 
-    /// Projects whose log or rows other writers changed (other instances,
-    /// foreign SQL), as they are announced; `None` for a store nobody else
-    /// writes. Called once, at start.
-    fn changes(&mut self) -> Option<tokio::sync::mpsc::UnboundedReceiver<Uuid>> {
+    /// Projects whose log or rows other writers changed, as they are
+    /// announced: another instance's commit up to event `Some(n)`, or a
+    /// foreign write (`None`); the nil project means every project.
+    /// `None` for a store nobody else writes. Called once, at start.
+    fn changes(&mut self) -> Option<tokio::sync::mpsc::UnboundedReceiver<Change>> {
         None
     }
 }
