@@ -318,3 +318,95 @@ async fn two_instances_on_one_database_converge() {
     )
     .await;
 }
+
+/// A step for `order_many` that appends one checkpoint event, or fails.
+struct Append {
+    project: Uuid,
+    fail: bool,
+    result: std::sync::Arc<std::sync::Mutex<Vec<(Uuid, bool)>>>,
+}
+
+impl velocity_sync_examples::server::store::Job for Append {
+    fn project(&self) -> Uuid {
+        self.project
+    }
+    fn after(&self) -> u64 {
+        0
+    }
+    fn step(
+        &mut self,
+        _: velocity_sync_examples::server::store::Pending,
+    ) -> Result<
+        velocity_sync_examples::server::store::Batch,
+        velocity_sync_examples::server::StorageError,
+    > {
+        if self.fail {
+            return Err(velocity_sync_examples::server::StorageError::Worker(
+                "refused".to_owned(),
+            ));
+        }
+        let event = velocity_sync::protocol::Event {
+            n: 1,
+            client: None,
+            seq: None,
+            change: velocity_sync::protocol::EventChange::Checkpoint {
+                manifest: velocity_sync::Manifest::new().id(),
+                files: Vec::new(),
+            },
+        };
+        Ok(velocity_sync_examples::server::store::Batch {
+            events: vec![event],
+            checkpoint: None,
+        })
+    }
+    fn finish(self: Box<Self>, result: Result<(), velocity_sync_examples::server::StorageError>) {
+        self.result
+            .lock()
+            .unwrap()
+            .push((self.project, result.is_ok()));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn group_commit_undoes_a_failing_step_alone() {
+    use velocity_sync_examples::server::Store;
+    let Some(db) = Db::create(Shape::Simple).await else {
+        return;
+    };
+    let mut store = db.store().await;
+    let result = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let jobs: Vec<Box<dyn velocity_sync_examples::server::store::Job>> = (1..=3)
+        .map(|i| {
+            Box::new(Append {
+                project: Uuid::from_u128(i),
+                fail: i == 2,
+                result: std::sync::Arc::clone(&result),
+            }) as Box<dyn velocity_sync_examples::server::store::Job>
+        })
+        .collect();
+    let store = blocking(move || {
+        store.order_many(jobs);
+        store
+    })
+    .await;
+    blocking(move || drop(store)).await;
+    let mut finished = result.lock().unwrap().clone();
+    finished.sort();
+    assert_eq!(
+        finished,
+        [
+            (Uuid::from_u128(1), true),
+            (Uuid::from_u128(2), false),
+            (Uuid::from_u128(3), true)
+        ]
+    );
+    // One transaction, yet the failing step left nothing behind.
+    assert_eq!(
+        db.value(
+            "SELECT string_agg(project_id::text || ':' || n, ',' ORDER BY project_id) FROM sync_ops"
+        )
+        .await
+        .as_deref(),
+        Some(format!("{}:1,{}:1", Uuid::from_u128(1), Uuid::from_u128(3)).as_str())
+    );
+}

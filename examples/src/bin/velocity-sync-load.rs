@@ -148,11 +148,21 @@ impl Peer {
     /// Sends what is queued, then applies one frame.
     async fn step(&mut self) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         self.flush().await?;
+        let frame = self.ws.next().await;
+        self.apply(frame)?;
+        self.flush().await
+    }
+
+    /// Applies a frame read from the socket.
+    fn apply(
+        &mut self,
+        frame: Option<Result<Message, tokio_tungstenite::tungstenite::Error>>,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         let limits = ProtocolLimits {
             max_message_bytes: 64 << 20,
             ..ProtocolLimits::default()
         };
-        match self.ws.next().await {
+        match frame {
             Some(Ok(Message::Text(text))) => {
                 let message = decode_server(text.as_bytes(), &limits)?;
                 self.client.handle(message);
@@ -162,7 +172,7 @@ impl Peer {
             Some(Err(error)) => return Err(error.into()),
             None => return Err("server closed the connection".into()),
         }
-        self.flush().await
+        Ok(())
     }
 }
 
@@ -196,10 +206,13 @@ async fn session(
         tokio::spawn(async move {
             let mut seen = 0usize;
             while Instant::now() < stop {
-                let step = tokio::time::timeout(Duration::from_millis(500), agent.step()).await;
-                if let Ok(Err(error)) = step {
-                    return Err(error);
+                // Reading is cancel-safe; sending happens outside the timeout.
+                if let Ok(frame) =
+                    tokio::time::timeout(Duration::from_millis(500), agent.ws.next()).await
+                {
+                    agent.apply(frame)?;
                 }
+                agent.flush().await?;
                 let len = agent.client.content(&id).map_or(0, |c| c.len());
                 if len > seen {
                     let now = Instant::now();
@@ -221,15 +234,16 @@ async fn session(
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut len = 0usize;
     while Instant::now() < stop {
+        // Only cancel-safe futures race; sends happen after.
         tokio::select! {
             _ = tick.tick() => {
                 editor.client.edit(id, TextOp::from_splice(len, len, 0, "x")?)?;
                 len += 1;
                 sent.lock().map_err(|e| e.to_string())?.push(Instant::now());
-                editor.flush().await?;
             }
-            step = editor.step() => step?,
+            frame = editor.ws.next() => editor.apply(frame)?,
         }
+        editor.flush().await?;
     }
     follower.await??;
     Ok(())

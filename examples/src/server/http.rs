@@ -20,13 +20,14 @@ use velocity_sync::protocol::{
 use velocity_sync::{ClientId, ContentHash};
 
 use super::auth::{self, AuthError, Grant};
-use super::project::{self, Inbound, Outbox, ProjectSettings, SharedStore};
+use super::project::{self, Inbound, Outbox, ProjectSettings};
+use super::worker::StoreHandle;
 
 /// Everything the handlers share.
 pub struct AppState {
     pub(crate) secret: Vec<u8>,
     /// The stores (connections), each serving the projects that hash to it.
-    pub(crate) stores: Vec<SharedStore>,
+    pub(crate) stores: Vec<StoreHandle>,
     pub(crate) settings: ProjectSettings,
     pub(crate) projects: std::sync::Mutex<HashMap<Uuid, mpsc::Sender<Inbound>>>,
     pub(crate) next_conn: AtomicU64,
@@ -39,9 +40,9 @@ pub struct AppState {
 
 impl AppState {
     /// The store serving `key` (a project id, a hash).
-    fn store_for(&self, key: u128) -> SharedStore {
+    fn store_for(&self, key: u128) -> Option<StoreHandle> {
         let index = (key % self.stores.len().max(1) as u128) as usize;
-        Arc::clone(&self.stores[index.min(self.stores.len() - 1)])
+        self.stores.get(index).cloned()
     }
 
     /// The task of `project`, started when needed.
@@ -50,13 +51,9 @@ impl AppState {
         if let Some(tx) = projects.get(&project).filter(|tx| !tx.is_closed()) {
             return Some(tx.clone());
         }
+        let store = self.store_for(project.as_u128())?;
         let (tx, rx) = mpsc::channel(4096);
-        tokio::spawn(project::run(
-            project,
-            self.store_for(project.as_u128()),
-            self.settings,
-            rx,
-        ));
+        tokio::spawn(project::run(project, store, self.settings, rx));
         projects.insert(project, tx.clone());
         Some(tx)
     }
@@ -166,13 +163,13 @@ async fn blob(State(state): State<Arc<AppState>>, Path(hash): Path<String>) -> R
             "not a 64-digit hex BLAKE3 hash",
         );
     };
-    let store = state.store_for(u128::from_le_bytes(
-        hash.as_bytes()[..16].try_into().unwrap_or_default(),
-    ));
-    let found =
-        tokio::task::spawn_blocking(move || store.lock().ok().map(|mut s| s.blob(&hash))).await;
+    let key = u128::from_le_bytes(hash.as_bytes()[..16].try_into().unwrap_or_default());
+    let found = match state.store_for(key) {
+        Some(store) => store.call(move |s| s.blob(&hash)).await,
+        None => Ok(None),
+    };
     match found {
-        Ok(Some(Ok(Some(bytes)))) => (
+        Ok(Some(bytes)) => (
             [
                 (header::ETAG, format!("\"{hash}\"")),
                 (
@@ -184,7 +181,7 @@ async fn blob(State(state): State<Arc<AppState>>, Path(hash): Path<String>) -> R
             bytes,
         )
             .into_response(),
-        Ok(Some(Ok(None))) => refuse(
+        Ok(None) => refuse(
             StatusCode::NOT_FOUND,
             "http.no_blob",
             "no blob with this hash",

@@ -7,6 +7,7 @@
 //! - [`pg`]: [`PgStore`], several instances on one database;
 //! - [`pg_table`]: which shape a database's `project_files` has;
 //! - [`foreign`]: `project_files` writes by other code, as protocol messages;
+//! - [`worker`]: a thread per store, committing many projects' steps at once;
 //! - [`project`]: one task per project (batching, group commit, routing,
 //!   checkpoints);
 //! - [`http`]: the endpoints.
@@ -18,6 +19,7 @@ pub mod pg;
 pub mod pg_table;
 pub mod project;
 pub mod store;
+pub mod worker;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -103,10 +105,11 @@ impl Server {
         })
         .await
         .map_err(std::io::Error::other)?;
-        let stores: Vec<project::SharedStore> = stores
+        let stores = stores
             .into_iter()
-            .map(|store| Arc::new(Mutex::new(store)) as project::SharedStore)
-            .collect();
+            .enumerate()
+            .map(|(i, store)| worker::StoreHandle::spawn(store, &format!("store-{i}")))
+            .collect::<std::io::Result<Vec<_>>>()?;
         let state = Arc::new(http::AppState {
             secret: options.jwt_secret,
             stores,

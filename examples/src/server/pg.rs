@@ -25,7 +25,8 @@ use velocity_sync::{ContentHash, FileId, Manifest, ManifestId, ManifestLimits, M
 
 use super::pg_table::{Table, TableError};
 use super::store::{
-    Change, CheckpointWrite, ForeignChange, Loaded, Pending, Step, StorageError, Store, now_rfc3339,
+    Change, CheckpointWrite, ForeignChange, Job, Loaded, Pending, Step, StorageError, Store,
+    now_rfc3339,
 };
 
 /// The server's own tables and the `project_files` trigger (idempotent).
@@ -309,6 +310,66 @@ impl PgStore {
         }
         Ok(out)
     }
+
+    /// One project's ordering step inside `tx` (the caller commits).
+    fn order_in(
+        &self,
+        tx: &mut Transaction<'_>,
+        project: Uuid,
+        after: u64,
+        step: &mut Step<'_>,
+    ) -> Result<(), StorageError> {
+        let key = project.to_string();
+        // The lock, and the writer tag (SET LOCAL): our own
+        // project_files writes are in the log already, so the trigger
+        // does not queue them as foreign.
+        let lock = "SELECT head_n, pruned_n, set_config('velocity_sync.writer', 'on', true)
+                    FROM sync_projects WHERE project_id = $1::text::uuid FOR UPDATE";
+        let row = match tx.query_opt(lock, &[&key])? {
+            Some(row) => row,
+            None => {
+                tx.execute(
+                    "INSERT INTO sync_projects (project_id) VALUES ($1::text::uuid) ON CONFLICT DO NOTHING",
+                    &[&key],
+                )?;
+                tx.query_one(lock, &[&key])?
+            }
+        };
+        let (head, pruned): (i64, i64) = (row.get(0), row.get(1));
+        let (head, pruned) = (head as u64, pruned as u64);
+        let mut pending = Pending::default();
+        if head > after {
+            if pruned > after {
+                return Err(StorageError::Behind {
+                    project,
+                    at: after,
+                    pruned,
+                });
+            }
+            for row in tx.query(
+                "SELECT n, event FROM sync_ops WHERE project_id = $1::text::uuid AND n > $2 ORDER BY n",
+                &[&key, &(after as i64)],
+            )? {
+                pending.events.push(parse_event(project, row.get(0), row.get(1))?);
+            }
+        }
+        pending.foreign = self.foreign(tx, project)?;
+        let batch = step(pending)?;
+        insert_events(tx, &key, &batch.events)?;
+        if let Some(last) = batch.events.last() {
+            let payload = serde_json::json!({ "kind": "ops", "project": key, "n": last.n });
+            tx.execute(
+                "WITH head AS (UPDATE sync_projects SET head_n = $2
+                               WHERE project_id = $1::text::uuid RETURNING 1)
+                 SELECT pg_notify($3, $4) FROM head",
+                &[&key, &(last.n as i64), &CHANNEL, &payload.to_string()],
+            )?;
+        }
+        if let Some(write) = &batch.checkpoint {
+            self.write_rows(tx, project, write)?;
+        }
+        Ok(())
+    }
 }
 
 impl Store for PgStore {
@@ -386,66 +447,65 @@ impl Store for PgStore {
         after: u64,
         step: &mut Step<'_>,
     ) -> Result<(), StorageError> {
-        let key = project.to_string();
         let mut client = self
             .client
             .take()
             .ok_or_else(|| StorageError::Worker("postgres client gone".to_owned()))?;
-        let result = (|| {
-            let mut tx = client.transaction()?;
-            // The lock, and the writer tag (SET LOCAL): our own
-            // project_files writes are in the log already, so the trigger
-            // does not queue them as foreign.
-            let lock = "SELECT head_n, pruned_n, set_config('velocity_sync.writer', 'on', true)
-                        FROM sync_projects WHERE project_id = $1::text::uuid FOR UPDATE";
-            let row = match tx.query_opt(lock, &[&key])? {
-                Some(row) => row,
-                None => {
-                    tx.execute(
-                        "INSERT INTO sync_projects (project_id) VALUES ($1::text::uuid) ON CONFLICT DO NOTHING",
-                        &[&key],
-                    )?;
-                    tx.query_one(lock, &[&key])?
-                }
-            };
-            let (head, pruned): (i64, i64) = (row.get(0), row.get(1));
-            let (head, pruned) = (head as u64, pruned as u64);
-            let mut pending = Pending::default();
-            if head > after {
-                if pruned > after {
-                    return Err(StorageError::Behind {
-                        project,
-                        at: after,
-                        pruned,
-                    });
-                }
-                for row in tx.query(
-                    "SELECT n, event FROM sync_ops WHERE project_id = $1::text::uuid AND n > $2 ORDER BY n",
-                    &[&key, &(after as i64)],
-                )? {
-                    pending.events.push(parse_event(project, row.get(0), row.get(1))?);
-                }
-            }
-            pending.foreign = self.foreign(&mut tx, project)?;
-            let batch = step(pending)?;
-            insert_events(&mut tx, &key, &batch.events)?;
-            if let Some(last) = batch.events.last() {
-                let payload = serde_json::json!({ "kind": "ops", "project": key, "n": last.n });
-                tx.execute(
-                    "WITH head AS (UPDATE sync_projects SET head_n = $2
-                                   WHERE project_id = $1::text::uuid RETURNING 1)
-                     SELECT pg_notify($3, $4) FROM head",
-                    &[&key, &(last.n as i64), &CHANNEL, &payload.to_string()],
-                )?;
-            }
-            if let Some(write) = &batch.checkpoint {
-                self.write_rows(&mut tx, project, write)?;
-            }
-            tx.commit()?;
-            Ok(())
-        })();
+        let result = client
+            .transaction()
+            .map_err(StorageError::from)
+            .and_then(|mut tx| {
+                self.order_in(&mut tx, project, after, step)?;
+                Ok(tx.commit()?)
+            });
         self.client = Some(client);
         result
+    }
+
+    fn order_many(&mut self, mut jobs: Vec<Box<dyn Job>>) {
+        // Locks are taken in project order, so two instances committing
+        // overlapping groups cannot deadlock.
+        jobs.sort_by_key(|job| job.project());
+        let Some(mut client) = self.client.take() else {
+            for job in jobs {
+                job.finish(Err(StorageError::Worker("postgres client gone".to_owned())));
+            }
+            return;
+        };
+        let mut results: Vec<Result<(), StorageError>> = Vec::with_capacity(jobs.len());
+        let committed = client
+            .transaction()
+            .map_err(StorageError::from)
+            .and_then(|mut tx| {
+                for job in &mut jobs {
+                    let (project, after) = (job.project(), job.after());
+                    // Each step in a savepoint: a failing one is undone alone.
+                    let result = tx
+                        .transaction()
+                        .map_err(StorageError::from)
+                        .and_then(|mut sp| {
+                            self.order_in(&mut sp, project, after, &mut |pending| {
+                                job.step(pending)
+                            })?;
+                            Ok(sp.commit()?)
+                        });
+                    results.push(result);
+                }
+                Ok(tx.commit()?)
+            });
+        self.client = Some(client);
+        for (job, result) in jobs
+            .into_iter()
+            .zip(results.into_iter().chain(std::iter::repeat_with(|| Ok(()))))
+        {
+            let result = match &committed {
+                Ok(()) => result,
+                Err(error) => Err(StorageError::Worker(format!(
+                    "group commit failed: {error}"
+                ))),
+            };
+            job.finish(result);
+        }
     }
 
     fn blob(&mut self, hash: &ContentHash) -> Result<Option<Vec<u8>>, StorageError> {

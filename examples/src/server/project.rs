@@ -4,8 +4,8 @@
 //! the connections, and writes `project_files` at checkpoints.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::ws::Utf8Bytes;
@@ -18,8 +18,9 @@ use velocity_sync::{ClientId, FileEntry, FileId, ProjectServer, Recipient, Role,
 use velocity_sync::server::Outbound;
 
 use super::store::{
-    Batch, CheckpointWrite, ForeignChange, Pending, StorageError, Store, written_entries,
+    Batch, CheckpointWrite, ForeignChange, Job, Pending, StorageError, written_entries,
 };
+use super::worker::StoreHandle;
 
 /// Messages a project task takes.
 #[derive(Debug)]
@@ -123,9 +124,6 @@ impl OutboxReceiver {
     }
 }
 
-/// The store shared by every project task.
-pub type SharedStore = Arc<Mutex<dyn Store>>;
-
 /// Settings of a project task.
 #[derive(Debug, Clone, Copy)]
 pub struct ProjectSettings {
@@ -137,34 +135,16 @@ pub struct ProjectSettings {
     pub batch: usize,
 }
 
-async fn blocking<T: Send + 'static>(
-    store: &SharedStore,
-    f: impl FnOnce(&mut dyn Store) -> Result<T, StorageError> + Send + 'static,
-) -> Result<T, StorageError> {
-    let store = Arc::clone(store);
-    match tokio::task::spawn_blocking(move || {
-        let mut guard = store
-            .lock()
-            .map_err(|_| StorageError::Worker("store lock poisoned".to_owned()))?;
-        f(&mut *guard)
-    })
-    .await
-    {
-        Ok(result) => result,
-        Err(join) => Err(StorageError::Worker(join.to_string())),
-    }
-}
-
 /// Loads `project` (checkpoint + replayed ops) and serves it until its
 /// inbound channel closes or storage fails.
 pub async fn run(
     project: Uuid,
-    store: SharedStore,
+    store: StoreHandle,
     settings: ProjectSettings,
     mut rx: mpsc::Receiver<Inbound>,
 ) {
     let limits = settings.config.manifest_limits;
-    let loaded = match blocking(&store, move |s| s.load(project, limits)).await {
+    let loaded = match store.call(move |s| s.load(project, limits)).await {
         Ok(loaded) => loaded,
         Err(error) => {
             tracing::error!(%project, %error, "cannot load project");
@@ -199,7 +179,10 @@ pub async fn run(
             message = rx.recv() => message,
             () = sleep_until(deadline) => {
                 deadline = None;
-                let (back, result) = task.ordered(Vec::new(), true).await;
+                let Some((back, result)) = task.ordered(Vec::new(), true).await else {
+                    tracing::error!(%project, "store thread gone; project stops");
+                    return;
+                };
                 task = back;
                 match result {
                     Ok(outbound) => task.route(outbound),
@@ -226,7 +209,10 @@ pub async fn run(
             continue;
         }
         let before = task.persisted;
-        let (back, result) = task.ordered(batch, false).await;
+        let Some((back, result)) = task.ordered(batch, false).await else {
+            tracing::error!(%project, "store thread gone; project stops");
+            return;
+        };
         task = back;
         match result {
             Ok(outbound) => {
@@ -241,10 +227,10 @@ pub async fn run(
             }
         }
     }
-    let (task, result) = task.ordered(Vec::new(), true).await;
-    match result {
-        Ok(outbound) => drop(outbound),
-        Err(error) => tracing::error!(project = %task.project, %error, "final checkpoint failed"),
+    match task.ordered(Vec::new(), true).await {
+        Some((_, Ok(_))) => {}
+        Some((_, Err(error))) => tracing::error!(%project, %error, "final checkpoint failed"),
+        None => tracing::error!(%project, "store thread gone before the final checkpoint"),
     }
 }
 
@@ -257,7 +243,7 @@ async fn sleep_until(deadline: Option<Instant>) {
 
 struct Task {
     project: Uuid,
-    store: SharedStore,
+    store: StoreHandle,
     server: ProjectServer,
     conns: HashMap<ClientId, (u64, Outbox)>,
     /// The last event number in the ops log.
@@ -367,43 +353,29 @@ impl Task {
         }
     }
 
-    /// Runs one ordering step on the store's worker thread: catches up on
-    /// what others committed, applies `batch` (and a checkpoint when asked),
+    /// Runs one ordering step on the store's thread: catches up on what
+    /// others committed, applies `batch` (and a checkpoint when asked),
     /// and commits the new events before anything is sent. Returns the
-    /// task and, once committed, the messages to route.
+    /// task and, once committed, the messages to route; `None` when the
+    /// store's thread is gone (the task went with it).
     async fn ordered(
-        mut self,
+        self,
         batch: Vec<Inbound>,
         checkpoint: bool,
-    ) -> (Self, Result<Vec<Outbound>, StorageError>) {
-        let store = Arc::clone(&self.store);
-        let joined = tokio::task::spawn_blocking(move || {
-            let result = match store.lock() {
-                Ok(mut guard) => {
-                    let mut batch = Some(batch);
-                    let mut outbound = Vec::new();
-                    let after = self.server.event_number();
-                    let project = self.project;
-                    guard
-                        .order(project, after, &mut |pending| {
-                            let batch = batch.take().unwrap_or_default();
-                            self.step(pending, batch, checkpoint, &mut outbound)
-                        })
-                        .map(|()| outbound)
-                }
-                Err(_) => Err(StorageError::Worker("store lock poisoned".to_owned())),
-            };
-            if let Ok(outbound) = &result {
-                self.committed(outbound);
-            }
-            (self, result)
-        })
-        .await;
-        match joined {
-            Ok(done) => done,
-            // The task moved into the worker and was lost with it.
-            Err(join) => std::panic::resume_unwind(join.into_panic()),
+    ) -> Option<(Self, Result<Vec<Outbound>, StorageError>)> {
+        let (reply, answer) = oneshot::channel();
+        let store = self.store.clone();
+        let job = TaskJob {
+            task: self,
+            batch: Some(batch),
+            checkpoint,
+            outbound: Vec::new(),
+            reply,
+        };
+        if !store.order(Box::new(job)) {
+            return None;
         }
+        answer.await.ok()
     }
 
     /// Inside the ordering transaction: everything [`Self::ordered`] does
@@ -455,7 +427,7 @@ impl Task {
     }
 
     /// After a commit: the checkpoint's rows are now what is written.
-    fn committed(&mut self, _outbound: &[Outbound]) {
+    fn committed(&mut self) {
         if let Some((current, n)) = self.pending_rows.take() {
             self.written = current;
             self.rows_n = n;
@@ -503,5 +475,44 @@ impl Task {
         tracing::debug!(project = %self.project, n, upserts = write.upserts.len(), removed = write.removed.len(), "checkpoint");
         self.pending_rows = Some((current, n));
         write
+    }
+}
+
+/// A task's ordering step, queued on its store's thread.
+struct TaskJob {
+    task: Task,
+    batch: Option<Vec<Inbound>>,
+    checkpoint: bool,
+    outbound: Vec<Outbound>,
+    reply: oneshot::Sender<(Task, Result<Vec<Outbound>, StorageError>)>,
+}
+
+impl Job for TaskJob {
+    fn project(&self) -> Uuid {
+        self.task.project
+    }
+
+    fn after(&self) -> u64 {
+        self.task.server.event_number()
+    }
+
+    fn step(&mut self, pending: Pending) -> Result<Batch, StorageError> {
+        let batch = self.batch.take().unwrap_or_default();
+        self.task
+            .step(pending, batch, self.checkpoint, &mut self.outbound)
+    }
+
+    fn finish(self: Box<Self>, result: Result<(), StorageError>) {
+        let Self {
+            mut task,
+            outbound,
+            reply,
+            ..
+        } = *self;
+        let result = result.map(|()| {
+            task.committed();
+            outbound
+        });
+        let _ = reply.send((task, result));
     }
 }

@@ -183,8 +183,25 @@ pub type Change = (Uuid, Option<u64>);
 /// The function a store runs while it holds a project's ordering lock.
 pub type Step<'a> = dyn FnMut(Pending) -> Result<Batch, StorageError> + 'a;
 
+/// One project's ordering step, queued for a store's thread
+/// ([`Store::order_many`]).
+pub trait Job: Send {
+    /// The project.
+    fn project(&self) -> Uuid;
+    /// The last event this instance has of it.
+    fn after(&self) -> u64;
+    /// The step: see [`Store::order`].
+    ///
+    /// # Errors
+    /// Whatever the step refuses; its writes are then rolled back.
+    fn step(&mut self, pending: Pending) -> Result<Batch, StorageError>;
+    /// Called once, after the commit (or the failure): `Ok` means the
+    /// step's events are durable.
+    fn finish(self: Box<Self>, result: Result<(), StorageError>);
+}
+
 /// Durable storage for projects. Calls block: run them off the async
-/// executor (`spawn_blocking`).
+/// executor (on a [`StoreHandle`](super::worker::StoreHandle)'s thread).
 pub trait Store: Send + 'static {
     /// The project as stored (an empty project when unknown).
     ///
@@ -202,6 +219,17 @@ pub trait Store: Send + 'static {
     /// [`StorageError`], or `step`'s error; then nothing is stored.
     fn order(&mut self, project: Uuid, after: u64, step: &mut Step<'_>)
     -> Result<(), StorageError>;
+
+    /// Orders several projects' steps, committing them together where the
+    /// store can (one flush for all: group commit across projects); each
+    /// job is finished after the commit. The default runs them one by one.
+    fn order_many(&mut self, jobs: Vec<Box<dyn Job>>) {
+        for mut job in jobs {
+            let (project, after) = (job.project(), job.after());
+            let result = self.order(project, after, &mut |pending| job.step(pending));
+            job.finish(result);
+        }
+    }
 
     /// A content by hash.
     ///
