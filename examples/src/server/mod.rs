@@ -159,14 +159,24 @@ async fn forward_changes(
 ) {
     while let Some((project, n)) = changes.recv().await {
         let Some(state) = state.upgrade() else { return };
-        let Ok(projects) = state.projects.lock() else {
-            return;
+        let targets: Vec<_> = match state.projects.lock() {
+            Ok(projects) => projects
+                .iter()
+                .filter(|(id, _)| project.is_nil() || **id == project)
+                .map(|(_, tx)| tx.clone())
+                .collect(),
+            Err(_) => return,
         };
-        for (id, tx) in projects.iter() {
-            if project.is_nil() || *id == project {
-                // A full queue means the task is busy: its next step
-                // catches up anyway.
+        drop(state);
+        for tx in targets {
+            if n.is_some() {
+                // Another instance's events: a full queue means the task
+                // is busy, and its next step catches up anyway.
                 let _ = tx.try_send(project::Inbound::Poll(n));
+            } else {
+                // A foreign write must reach the task: it is the only
+                // reason the task reads the queue.
+                let _ = tx.send(project::Inbound::Poll(n)).await;
             }
         }
     }

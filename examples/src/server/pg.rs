@@ -317,6 +317,7 @@ impl PgStore {
         tx: &mut Transaction<'_>,
         project: Uuid,
         after: u64,
+        foreign: bool,
         step: &mut Step<'_>,
     ) -> Result<(), StorageError> {
         let key = project.to_string();
@@ -353,7 +354,9 @@ impl PgStore {
                 pending.events.push(parse_event(project, row.get(0), row.get(1))?);
             }
         }
-        pending.foreign = self.foreign(tx, project)?;
+        if foreign {
+            pending.foreign = self.foreign(tx, project)?;
+        }
         let batch = step(pending)?;
         insert_events(tx, &key, &batch.events)?;
         if let Some(last) = batch.events.last() {
@@ -455,7 +458,7 @@ impl Store for PgStore {
             .transaction()
             .map_err(StorageError::from)
             .and_then(|mut tx| {
-                self.order_in(&mut tx, project, after, step)?;
+                self.order_in(&mut tx, project, after, true, step)?;
                 Ok(tx.commit()?)
             });
         self.client = Some(client);
@@ -478,13 +481,13 @@ impl Store for PgStore {
             .map_err(StorageError::from)
             .and_then(|mut tx| {
                 for job in &mut jobs {
-                    let (project, after) = (job.project(), job.after());
+                    let (project, after, foreign) = (job.project(), job.after(), job.foreign());
                     // Each step in a savepoint: a failing one is undone alone.
                     let result = tx
                         .transaction()
                         .map_err(StorageError::from)
                         .and_then(|mut sp| {
-                            self.order_in(&mut sp, project, after, &mut |pending| {
+                            self.order_in(&mut sp, project, after, foreign, &mut |pending| {
                                 job.step(pending)
                             })?;
                             Ok(sp.commit()?)

@@ -172,6 +172,7 @@ pub async fn run(
         written,
         rows_n,
         pending_rows: None,
+        check_foreign: true,
     };
     let mut deadline: Option<Instant> = None;
     loop {
@@ -254,6 +255,10 @@ struct Task {
     rows_n: u64,
     /// Rows a checkpoint is writing, until its transaction commits.
     pending_rows: Option<(HashMap<FileId, FileEntry>, u64)>,
+    /// Whether the next step looks for queued foreign writes: after the
+    /// load, and after a notice of one (`Poll(None)`); the trigger always
+    /// notifies, and a lost LISTEN connection polls every project.
+    check_foreign: bool,
 }
 
 impl Task {
@@ -365,7 +370,9 @@ impl Task {
     ) -> Option<(Self, Result<Vec<Outbound>, StorageError>)> {
         let (reply, answer) = oneshot::channel();
         let store = self.store.clone();
+        let foreign = self.check_foreign || batch.iter().any(|m| matches!(m, Inbound::Poll(None)));
         let job = TaskJob {
+            foreign,
             task: self,
             batch: Some(batch),
             checkpoint,
@@ -426,8 +433,12 @@ impl Task {
         })
     }
 
-    /// After a commit: the checkpoint's rows are now what is written.
-    fn committed(&mut self) {
+    /// After a commit: the checkpoint's rows are now what is written, and
+    /// the foreign queue was read if it was asked for.
+    fn committed(&mut self, foreign_read: bool) {
+        if foreign_read {
+            self.check_foreign = false;
+        }
         if let Some((current, n)) = self.pending_rows.take() {
             self.written = current;
             self.rows_n = n;
@@ -481,6 +492,8 @@ impl Task {
 /// A task's ordering step, queued on its store's thread.
 struct TaskJob {
     task: Task,
+    /// Whether this step reads the foreign queue.
+    foreign: bool,
     batch: Option<Vec<Inbound>>,
     checkpoint: bool,
     outbound: Vec<Outbound>,
@@ -496,6 +509,10 @@ impl Job for TaskJob {
         self.task.server.event_number()
     }
 
+    fn foreign(&self) -> bool {
+        self.foreign
+    }
+
     fn step(&mut self, pending: Pending) -> Result<Batch, StorageError> {
         let batch = self.batch.take().unwrap_or_default();
         self.task
@@ -507,10 +524,11 @@ impl Job for TaskJob {
             mut task,
             outbound,
             reply,
+            foreign,
             ..
         } = *self;
         let result = result.map(|()| {
-            task.committed();
+            task.committed(foreign);
             outbound
         });
         let _ = reply.send((task, result));

@@ -190,6 +190,12 @@ pub trait Job: Send {
     fn project(&self) -> Uuid;
     /// The last event this instance has of it.
     fn after(&self) -> u64;
+    /// Whether foreign `project_files` writes may be queued for the project
+    /// (a notice said so, or none was seen yet): a store may skip looking
+    /// when false.
+    fn foreign(&self) -> bool {
+        true
+    }
     /// The step: see [`Store::order`].
     ///
     /// # Errors
