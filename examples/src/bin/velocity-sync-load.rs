@@ -49,6 +49,9 @@ struct Args {
     /// PostgreSQL connections of the server.
     #[arg(long, default_value_t = 8)]
     pg_connections: usize,
+    /// The server's checkpoint delay (ms after the last edit).
+    #[arg(long, default_value_t = 1000)]
+    checkpoint_ms: u64,
     /// The server binary (default: next to this one).
     #[arg(long)]
     server: Option<PathBuf>,
@@ -287,6 +290,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut child = Command::new(server_bin)
         .args(["--listen", "127.0.0.1:0", "--database", &database])
         .args(["--pg-connections", &args.pg_connections.to_string()])
+        .args(["--checkpoint-ms", &args.checkpoint_ms.to_string()])
         .env("VELOCITY_SYNC_JWT_SECRET", SECRET)
         .env(
             "VELOCITY_SYNC_CREATED_BY",

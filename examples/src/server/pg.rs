@@ -12,6 +12,7 @@
 //! After commit a `NOTIFY velocity_sync` names the project so the other
 //! instances catch up at once rather than at their next edit.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use postgres::fallible_iterator::FallibleIterator;
@@ -373,6 +374,164 @@ impl PgStore {
         }
         Ok(())
     }
+
+    /// Orders a group of steps (distinct projects, sorted) in `tx`, with a
+    /// handful of statements for the whole group rather than per step: one
+    /// lock query, one read of other instances' events (when any is
+    /// behind), one insert of every new event, one head update carrying
+    /// the NOTIFYs. Foreign queues and checkpoint rows are per project, as
+    /// asked. Returns each step's result; `Err` when a statement failed
+    /// (the caller rolls the whole group back).
+    fn order_group(
+        &mut self,
+        tx: &mut Transaction<'_>,
+        jobs: &mut [Box<dyn Job>],
+    ) -> Result<Vec<Result<(), StorageError>>, StorageError> {
+        let keys: Vec<String> = jobs.iter().map(|job| job.project().to_string()).collect();
+        let lock = "SELECT project_id::text, head_n, pruned_n,
+                           set_config('velocity_sync.writer', 'on', true)
+                    FROM sync_projects WHERE project_id = ANY($1::text[]::uuid[])
+                    ORDER BY project_id FOR UPDATE";
+        let mut heads: HashMap<String, (u64, u64)> = HashMap::new();
+        let read = |rows: Vec<postgres::Row>, heads: &mut HashMap<String, (u64, u64)>| {
+            for row in rows {
+                let (head, pruned): (i64, i64) = (row.get(1), row.get(2));
+                heads.insert(row.get(0), (head as u64, pruned as u64));
+            }
+        };
+        read(tx.query(lock, &[&keys])?, &mut heads);
+        if heads.len() < keys.len() {
+            // First steps of new projects: create their rows, lock them too.
+            let missing: Vec<&String> = keys.iter().filter(|k| !heads.contains_key(*k)).collect();
+            tx.execute(
+                "INSERT INTO sync_projects (project_id) SELECT unnest($1::text[])::uuid
+                 ON CONFLICT DO NOTHING",
+                &[&missing],
+            )?;
+            read(tx.query(lock, &[&missing])?, &mut heads);
+        }
+        // Other instances' events, for the steps that are behind.
+        let mut results: Vec<Option<Result<(), StorageError>>> = Vec::with_capacity(jobs.len());
+        results.resize_with(jobs.len(), || None);
+        let mut behind: Vec<(String, i64)> = Vec::new();
+        for (i, job) in jobs.iter().enumerate() {
+            let (head, pruned) = heads.get(&keys[i]).copied().unwrap_or((0, 0));
+            let after = job.after();
+            if head > after {
+                if pruned > after {
+                    results[i] = Some(Err(StorageError::Behind {
+                        project: job.project(),
+                        at: after,
+                        pruned,
+                    }));
+                } else {
+                    behind.push((keys[i].clone(), after as i64));
+                }
+            }
+        }
+        let mut pending: HashMap<String, Pending> = HashMap::new();
+        if !behind.is_empty() {
+            let (projects, afters): (Vec<String>, Vec<i64>) = behind.into_iter().unzip();
+            for row in tx.query(
+                "SELECT o.project_id::text, o.n, o.event FROM sync_ops o
+                 JOIN unnest($1::text[], $2::int8[]) AS t(p, a)
+                   ON o.project_id = t.p::uuid AND o.n > t.a
+                 ORDER BY o.project_id, o.n",
+                &[&projects, &afters],
+            )? {
+                let key: String = row.get(0);
+                let project = Uuid::try_parse(&key).unwrap_or_default();
+                let event = parse_event(project, row.get(1), row.get(2))?;
+                pending.entry(key).or_default().events.push(event);
+            }
+        }
+        // The steps, and what they write.
+        let mut op_projects: Vec<String> = Vec::new();
+        let mut op_numbers: Vec<i64> = Vec::new();
+        let mut op_events: Vec<String> = Vec::new();
+        let mut blob_hashes: Vec<String> = Vec::new();
+        let mut blob_bytes: Vec<Vec<u8>> = Vec::new();
+        let mut head_projects: Vec<String> = Vec::new();
+        let mut head_numbers: Vec<i64> = Vec::new();
+        let mut checkpoints: Vec<(Uuid, CheckpointWrite)> = Vec::new();
+        for (i, job) in jobs.iter_mut().enumerate() {
+            if results[i].is_some() {
+                continue;
+            }
+            let project = job.project();
+            let mut found = pending.remove(&keys[i]).unwrap_or_default();
+            let stepped = if job.foreign() {
+                // Taken from the queue in a savepoint: a step that fails
+                // leaves the queue as it was.
+                let mut savepoint = tx.transaction()?;
+                found.foreign = self.foreign(&mut savepoint, project)?;
+                let stepped = job.step(found);
+                if stepped.is_ok() {
+                    savepoint.commit()?;
+                }
+                stepped
+            } else {
+                job.step(found)
+            };
+            match stepped {
+                Ok(batch) => {
+                    for event in &batch.events {
+                        op_projects.push(keys[i].clone());
+                        op_numbers.push(event.n as i64);
+                        op_events.push(event_json(event));
+                        if let EventChange::Tree { contents, .. } = &event.change {
+                            for (hash, bytes) in contents {
+                                blob_hashes.push(hash.to_string());
+                                blob_bytes.push(bytes.as_slice().to_vec());
+                            }
+                        }
+                    }
+                    if let Some(last) = batch.events.last() {
+                        head_projects.push(keys[i].clone());
+                        head_numbers.push(last.n as i64);
+                    }
+                    if let Some(write) = batch.checkpoint {
+                        checkpoints.push((project, write));
+                    }
+                    results[i] = Some(Ok(()));
+                }
+                Err(error) => results[i] = Some(Err(error)),
+            }
+        }
+        if !op_events.is_empty() {
+            tx.execute(
+                "INSERT INTO sync_ops (project_id, n, event)
+                 SELECT p::uuid, n, e FROM unnest($1::text[], $2::int8[], $3::text[]) AS t(p, n, e)",
+                &[&op_projects, &op_numbers, &op_events],
+            )?;
+        }
+        if !blob_hashes.is_empty() {
+            tx.execute(
+                "INSERT INTO sync_blobs (hash, bytes) SELECT * FROM unnest($1::text[], $2::bytea[])
+                 ON CONFLICT (hash) DO NOTHING",
+                &[&blob_hashes, &blob_bytes],
+            )?;
+        }
+        if !head_projects.is_empty() {
+            tx.execute(
+                "WITH head AS (
+                    UPDATE sync_projects s SET head_n = t.n
+                    FROM unnest($1::text[], $2::int8[]) AS t(p, n)
+                    WHERE s.project_id = t.p::uuid
+                    RETURNING t.p, t.n)
+                 SELECT count(pg_notify($3, json_build_object('kind', 'ops', 'project', p, 'n', n)::text))
+                 FROM head",
+                &[&head_projects, &head_numbers, &CHANNEL],
+            )?;
+        }
+        for (project, write) in &checkpoints {
+            self.write_rows(tx, *project, write)?;
+        }
+        Ok(results
+            .into_iter()
+            .map(|r| r.unwrap_or_else(|| Err(StorageError::Worker("step not run".to_owned()))))
+            .collect())
+    }
 }
 
 impl Store for PgStore {
@@ -467,47 +626,54 @@ impl Store for PgStore {
 
     fn order_many(&mut self, mut jobs: Vec<Box<dyn Job>>) {
         // Locks are taken in project order, so two instances committing
-        // overlapping groups cannot deadlock.
+        // overlapping groups cannot deadlock. A project queued twice (a
+        // task replaced while its last step was queued) waits for the next
+        // group, after this one's events.
         jobs.sort_by_key(|job| job.project());
+        let mut later = Vec::new();
+        let mut group: Vec<Box<dyn Job>> = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            if group
+                .last()
+                .is_some_and(|last| last.project() == job.project())
+            {
+                later.push(job);
+            } else {
+                group.push(job);
+            }
+        }
         let Some(mut client) = self.client.take() else {
-            for job in jobs {
+            for job in group.into_iter().chain(later) {
                 job.finish(Err(StorageError::Worker("postgres client gone".to_owned())));
             }
             return;
         };
-        let mut results: Vec<Result<(), StorageError>> = Vec::with_capacity(jobs.len());
-        let committed = client
+        let outcome = client
             .transaction()
             .map_err(StorageError::from)
             .and_then(|mut tx| {
-                for job in &mut jobs {
-                    let (project, after, foreign) = (job.project(), job.after(), job.foreign());
-                    // Each step in a savepoint: a failing one is undone alone.
-                    let result = tx
-                        .transaction()
-                        .map_err(StorageError::from)
-                        .and_then(|mut sp| {
-                            self.order_in(&mut sp, project, after, foreign, &mut |pending| {
-                                job.step(pending)
-                            })?;
-                            Ok(sp.commit()?)
-                        });
-                    results.push(result);
-                }
-                Ok(tx.commit()?)
+                let results = self.order_group(&mut tx, &mut group)?;
+                tx.commit()?;
+                Ok(results)
             });
         self.client = Some(client);
-        for (job, result) in jobs
-            .into_iter()
-            .zip(results.into_iter().chain(std::iter::repeat_with(|| Ok(()))))
-        {
-            let result = match &committed {
-                Ok(()) => result,
-                Err(error) => Err(StorageError::Worker(format!(
-                    "group commit failed: {error}"
-                ))),
-            };
-            job.finish(result);
+        match outcome {
+            Ok(results) => {
+                for (job, result) in group.into_iter().zip(results) {
+                    job.finish(result);
+                }
+            }
+            Err(error) => {
+                let text = error.to_string();
+                for job in group {
+                    job.finish(Err(StorageError::Worker(format!(
+                        "group commit failed: {text}"
+                    ))));
+                }
+            }
+        }
+        if !later.is_empty() {
+            self.order_many(later);
         }
     }
 
