@@ -157,6 +157,26 @@ fn insert_events(
     Ok(())
 }
 
+/// Contents to store by hash, gathered over a group.
+#[derive(Debug, Default)]
+struct Blobs {
+    hashes: Vec<String>,
+    bytes: Vec<Vec<u8>>,
+}
+
+impl Blobs {
+    fn insert(&self, tx: &mut Transaction<'_>) -> Result<(), StorageError> {
+        if !self.hashes.is_empty() {
+            tx.execute(
+                "INSERT INTO sync_blobs (hash, bytes) SELECT * FROM unnest($1::text[], $2::bytea[])
+                 ON CONFLICT (hash) DO NOTHING",
+                &[&self.hashes, &self.bytes],
+            )?;
+        }
+        Ok(())
+    }
+}
+
 /// A JSON value as the text PostgreSQL casts from.
 fn text_of(value: &Value) -> Option<String> {
     match value {
@@ -167,11 +187,14 @@ fn text_of(value: &Value) -> Option<String> {
 }
 
 impl PgStore {
+    /// Writes a checkpoint's `project_files` rows (upserts, deletes);
+    /// contents go to `blobs`, written later with the group's.
     fn write_rows(
         &self,
         tx: &mut Transaction<'_>,
         project: Uuid,
         write: &CheckpointWrite,
+        blobs: &mut Blobs,
     ) -> Result<(), StorageError> {
         let key = project.to_string();
         let now = now_rfc3339();
@@ -224,10 +247,8 @@ impl PgStore {
                 .collect();
             tx.execute(sql.as_str(), &params)?;
             if !content.is_empty() {
-                tx.execute(
-                    "INSERT INTO sync_blobs (hash, bytes) VALUES ($1, $2) ON CONFLICT (hash) DO NOTHING",
-                    &[&entry.hash.to_string(), content],
-                )?;
+                blobs.hashes.push(entry.hash.to_string());
+                blobs.bytes.push(content.clone());
             }
         }
         for id in &write.removed {
@@ -236,32 +257,54 @@ impl PgStore {
                 &[&id.to_string(), &key],
             )?;
         }
-        let executable = Value::from(
-            write
-                .executable
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>(),
-        )
-        .to_string();
-        // The log keeps one checkpoint's worth of events: an instance a
-        // little behind the last checkpoint still catches up from it.
+        Ok(())
+    }
+
+    /// Where checkpoints of `done` stand now, in two statements for all:
+    /// prunes each log to its previous checkpoint (an instance a little
+    /// behind the last one still catches up from it) and records the new
+    /// checkpoint number, manifest header and executable ids.
+    fn finish_checkpoints(
+        tx: &mut Transaction<'_>,
+        done: &[(Uuid, CheckpointWrite)],
+    ) -> Result<(), StorageError> {
+        if done.is_empty() {
+            return Ok(());
+        }
+        let mut keys = Vec::new();
+        let mut numbers = Vec::new();
+        let mut versions = Vec::new();
+        let mut parents = Vec::new();
+        let mut executables = Vec::new();
+        for (project, write) in done {
+            keys.push(project.to_string());
+            numbers.push(write.n as i64);
+            versions.push(write.manifest_version as i64);
+            parents.push(write.manifest_parent.map(|id| id.to_string()));
+            executables.push(
+                Value::from(
+                    write
+                        .executable
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>(),
+                )
+                .to_string(),
+            );
+        }
         tx.execute(
-            "DELETE FROM sync_ops WHERE project_id = $1::text::uuid
-               AND n <= (SELECT checkpoint_n FROM sync_projects WHERE project_id = $1::text::uuid)",
-            &[&key],
+            "DELETE FROM sync_ops o USING sync_projects s
+             WHERE s.project_id = ANY($1::text[]::uuid[])
+               AND o.project_id = s.project_id AND o.n <= s.checkpoint_n",
+            &[&keys],
         )?;
         tx.execute(
-            "UPDATE sync_projects SET pruned_n = checkpoint_n, checkpoint_n = $2,
-               manifest_version = $3, manifest_parent = $4, executable_ids = $5
-             WHERE project_id = $1::text::uuid",
-            &[
-                &key,
-                &(write.n as i64),
-                &(write.manifest_version as i64),
-                &write.manifest_parent.map(|id| id.to_string()),
-                &executable,
-            ],
+            "UPDATE sync_projects s SET pruned_n = s.checkpoint_n, checkpoint_n = t.n,
+               manifest_version = t.v, manifest_parent = t.parent, executable_ids = t.exec
+             FROM unnest($1::text[], $2::int8[], $3::int8[], $4::text[], $5::text[])
+               AS t(p, n, v, parent, exec)
+             WHERE s.project_id = t.p::uuid",
+            &[&keys, &numbers, &versions, &parents, &executables],
         )?;
         Ok(())
     }
@@ -369,8 +412,11 @@ impl PgStore {
                 &[&key, &(last.n as i64), &CHANNEL, &payload.to_string()],
             )?;
         }
-        if let Some(write) = &batch.checkpoint {
-            self.write_rows(tx, project, write)?;
+        if let Some(write) = batch.checkpoint {
+            let mut blobs = Blobs::default();
+            self.write_rows(tx, project, &write, &mut blobs)?;
+            blobs.insert(tx)?;
+            Self::finish_checkpoints(tx, &[(project, write)])?;
         }
         Ok(())
     }
@@ -449,8 +495,7 @@ impl PgStore {
         let mut op_projects: Vec<String> = Vec::new();
         let mut op_numbers: Vec<i64> = Vec::new();
         let mut op_events: Vec<String> = Vec::new();
-        let mut blob_hashes: Vec<String> = Vec::new();
-        let mut blob_bytes: Vec<Vec<u8>> = Vec::new();
+        let mut blobs = Blobs::default();
         let mut head_projects: Vec<String> = Vec::new();
         let mut head_numbers: Vec<i64> = Vec::new();
         let mut checkpoints: Vec<(Uuid, CheckpointWrite)> = Vec::new();
@@ -481,8 +526,8 @@ impl PgStore {
                         op_events.push(event_json(event));
                         if let EventChange::Tree { contents, .. } = &event.change {
                             for (hash, bytes) in contents {
-                                blob_hashes.push(hash.to_string());
-                                blob_bytes.push(bytes.as_slice().to_vec());
+                                blobs.hashes.push(hash.to_string());
+                                blobs.bytes.push(bytes.as_slice().to_vec());
                             }
                         }
                     }
@@ -505,13 +550,7 @@ impl PgStore {
                 &[&op_projects, &op_numbers, &op_events],
             )?;
         }
-        if !blob_hashes.is_empty() {
-            tx.execute(
-                "INSERT INTO sync_blobs (hash, bytes) SELECT * FROM unnest($1::text[], $2::bytea[])
-                 ON CONFLICT (hash) DO NOTHING",
-                &[&blob_hashes, &blob_bytes],
-            )?;
-        }
+
         if !head_projects.is_empty() {
             tx.execute(
                 "WITH head AS (
@@ -525,8 +564,10 @@ impl PgStore {
             )?;
         }
         for (project, write) in &checkpoints {
-            self.write_rows(tx, *project, write)?;
+            self.write_rows(tx, *project, write, &mut blobs)?;
         }
+        blobs.insert(tx)?;
+        Self::finish_checkpoints(tx, &checkpoints)?;
         Ok(results
             .into_iter()
             .map(|r| r.unwrap_or_else(|| Err(StorageError::Worker("step not run".to_owned()))))
