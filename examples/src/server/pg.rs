@@ -1,6 +1,6 @@
 //! [`PgStore`]: projects in PostgreSQL, in the platform's own
 //! `project_files` table (either shape, learnt at start; see
-//! [`Table`](super::pg_table::Table)) plus the tables of `sql/pg_sync.sql`.
+//! [`Table`]) plus the tables of `sql/pg_sync.sql`.
 //!
 //! Several server instances may share one database. Each project's events
 //! are ordered in the database: every ordering step runs in one transaction
