@@ -12,7 +12,7 @@
 //! After commit a `NOTIFY velocity_sync` names the project so the other
 //! instances catch up at once rather than at their next edit.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use postgres::fallible_iterator::FallibleIterator;
@@ -187,76 +187,116 @@ fn text_of(value: &Value) -> Option<String> {
 }
 
 impl PgStore {
-    /// Writes a checkpoint's `project_files` rows (upserts, deletes);
-    /// contents go to `blobs`, written later with the group's.
+    /// Writes the `project_files` rows of the checkpoints in `done`
+    /// (upserts, deletes), one statement per set of columns rather than per
+    /// row; contents go to `blobs`, written later with the group's.
     fn write_rows(
         &self,
         tx: &mut Transaction<'_>,
-        project: Uuid,
-        write: &CheckpointWrite,
+        done: &[(Uuid, CheckpointWrite)],
         blobs: &mut Blobs,
     ) -> Result<(), StorageError> {
-        let key = project.to_string();
         let now = now_rfc3339();
-        for (entry, content) in &write.upserts {
-            let context = RowContext {
-                project_id: Some(project),
-                created_by: self.created_by,
-                is_current_version: Some(true),
-                created_at: Some(now.clone()),
-                updated_at: Some(now.clone()),
-                ..RowContext::default()
-            };
-            let mut row = encode_row(self.table.shape, entry, content, &context)
-                .map_err(|source| StorageError::Row { project, source })?;
-            // Revision 0 is written too: the table's default (1) would give
-            // the rebuilt manifest another id.
-            row.entry("version".to_owned())
-                .or_insert(Value::from(entry.revision));
-            row.retain(|column, _| self.table.columns.contains_key(column));
-            let columns: Vec<&String> = row.keys().collect();
-            let placeholders: Vec<String> = columns
-                .iter()
-                .enumerate()
-                .map(|(i, c)| format!("${}::text::{}", i + 1, self.table.cast(c)))
-                .collect();
-            let updates: Vec<String> = columns
-                .iter()
-                .filter(|c| {
-                    !matches!(
-                        c.as_str(),
-                        "id" | "created_at" | "created_by" | "project_id"
-                    )
-                })
-                .map(|c| format!("{c} = excluded.{c}"))
-                .collect();
-            let sql = format!(
-                "INSERT INTO project_files ({}) VALUES ({}) ON CONFLICT (id) DO UPDATE SET {}",
-                columns
-                    .iter()
-                    .map(|c| c.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                placeholders.join(", "),
-                updates.join(", "),
-            );
-            let values: Vec<Option<String>> = row.values().map(text_of).collect();
-            let params: Vec<&(dyn postgres::types::ToSql + Sync)> = values
-                .iter()
-                .map(|v| v as &(dyn postgres::types::ToSql + Sync))
-                .collect();
-            tx.execute(sql.as_str(), &params)?;
-            if !content.is_empty() {
-                blobs.hashes.push(entry.hash.to_string());
-                blobs.bytes.push(content.clone());
+        // Rows by their column list; a file id met twice (ids collide
+        // across projects only by accident) goes to a later round, since
+        // one upsert statement cannot touch a row twice.
+        let mut rounds: Vec<BTreeMap<Vec<String>, Vec<Row>>> = Vec::new();
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        let mut removed_ids: Vec<String> = Vec::new();
+        let mut removed_projects: Vec<String> = Vec::new();
+        for (project, write) in done {
+            let project = *project;
+            for (entry, content) in &write.upserts {
+                let context = RowContext {
+                    project_id: Some(project),
+                    created_by: self.created_by,
+                    is_current_version: Some(true),
+                    created_at: Some(now.clone()),
+                    updated_at: Some(now.clone()),
+                    ..RowContext::default()
+                };
+                let mut row = encode_row(self.table.shape, entry, content, &context)
+                    .map_err(|source| StorageError::Row { project, source })?;
+                // Revision 0 is written too: the table's default (1) would
+                // give the rebuilt manifest another id.
+                row.entry("version".to_owned())
+                    .or_insert(Value::from(entry.revision));
+                row.retain(|column, _| self.table.columns.contains_key(column));
+                let id = row.get("id").and_then(text_of).unwrap_or_default();
+                let round = seen.entry(id).and_modify(|r| *r += 1).or_insert(0);
+                if rounds.len() <= *round {
+                    rounds.push(BTreeMap::new());
+                }
+                let columns: Vec<String> = row.keys().cloned().collect();
+                rounds[*round].entry(columns).or_default().push(row);
+                if !content.is_empty() {
+                    blobs.hashes.push(entry.hash.to_string());
+                    blobs.bytes.push(content.clone());
+                }
+            }
+            for id in &write.removed {
+                removed_ids.push(id.to_string());
+                removed_projects.push(project.to_string());
             }
         }
-        for id in &write.removed {
+        for round in rounds {
+            for (columns, rows) in round {
+                self.upsert(tx, &columns, &rows)?;
+            }
+        }
+        if !removed_ids.is_empty() {
             tx.execute(
-                "DELETE FROM project_files WHERE id = $1::text::uuid AND project_id = $2::text::uuid",
-                &[&id.to_string(), &key],
+                "DELETE FROM project_files f USING unnest($1::text[], $2::text[]) AS t(id, p)
+                 WHERE f.id = t.id::uuid AND f.project_id = t.p::uuid",
+                &[&removed_ids, &removed_projects],
             )?;
         }
+        Ok(())
+    }
+
+    /// Inserts or updates `rows` (all with `columns`) in one statement: the
+    /// values travel as one JSON array of text, cast to each column's type.
+    fn upsert(
+        &self,
+        tx: &mut Transaction<'_>,
+        columns: &[String],
+        rows: &[Row],
+    ) -> Result<(), StorageError> {
+        let records: Vec<Value> = rows
+            .iter()
+            .map(|row| {
+                Value::Object(
+                    row.iter()
+                        .map(|(k, v)| (k.clone(), text_of(v).map_or(Value::Null, Value::String)))
+                        .collect(),
+                )
+            })
+            .collect();
+        let list = columns.join(", ");
+        let casts: Vec<String> = columns
+            .iter()
+            .map(|c| format!("t.{c}::{}", self.table.cast(c)))
+            .collect();
+        let fields: Vec<String> = columns.iter().map(|c| format!("{c} text")).collect();
+        let updates: Vec<String> = columns
+            .iter()
+            .filter(|c| {
+                !matches!(
+                    c.as_str(),
+                    "id" | "created_at" | "created_by" | "project_id"
+                )
+            })
+            .map(|c| format!("{c} = excluded.{c}"))
+            .collect();
+        let sql = format!(
+            "INSERT INTO project_files ({list})
+             SELECT {} FROM jsonb_to_recordset($1::text::jsonb) AS t({})
+             ON CONFLICT (id) DO UPDATE SET {}",
+            casts.join(", "),
+            fields.join(", "),
+            updates.join(", "),
+        );
+        tx.execute(sql.as_str(), &[&Value::Array(records).to_string()])?;
         Ok(())
     }
 
@@ -414,9 +454,10 @@ impl PgStore {
         }
         if let Some(write) = batch.checkpoint {
             let mut blobs = Blobs::default();
-            self.write_rows(tx, project, &write, &mut blobs)?;
+            let done = [(project, write)];
+            self.write_rows(tx, &done, &mut blobs)?;
             blobs.insert(tx)?;
-            Self::finish_checkpoints(tx, &[(project, write)])?;
+            Self::finish_checkpoints(tx, &done)?;
         }
         Ok(())
     }
@@ -563,9 +604,7 @@ impl PgStore {
                 &[&head_projects, &head_numbers, &CHANNEL],
             )?;
         }
-        for (project, write) in &checkpoints {
-            self.write_rows(tx, *project, write, &mut blobs)?;
-        }
+        self.write_rows(tx, &checkpoints, &mut blobs)?;
         blobs.insert(tx)?;
         Self::finish_checkpoints(tx, &checkpoints)?;
         Ok(results
