@@ -153,8 +153,12 @@ pub async fn run(
     };
     let written = written_entries(&loaded.manifest);
     let rows_n = loaded.n;
-    let mut server =
-        ProjectServer::with_store(loaded.manifest, loaded.blobs, loaded.n, settings.config);
+    // Ids the core server derives itself must not repeat across projects.
+    let config = ServerConfig {
+        project: Some(project),
+        ..settings.config
+    };
+    let mut server = ProjectServer::with_store(loaded.manifest, loaded.blobs, loaded.n, config);
     for event in &loaded.events {
         if let Err(error) = server.replay(event) {
             tracing::error!(%project, n = event.n, %error, "cannot replay the ops log");
