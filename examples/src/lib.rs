@@ -2,5 +2,6 @@
 //! participants: the demo, the sync server ([`server`]) and later the
 //! container agent.
 
+pub mod agent;
 pub mod server;
 pub mod template;

@@ -1,0 +1,552 @@
+//! [`RootWriter`]: every write of the agent, through directory handles.
+//!
+//! The root is opened once (`Dir::open_ambient_dir`); everything below is
+//! reached by opening one segment at a time relative to its parent's
+//! handle (cap-std, `openat`-style), never by joining strings to the root.
+//! Each segment is opened without following symlinks, so a symlink planted
+//! inside the root — even one swapped in after a check — cannot carry a
+//! write anywhere else, inside the root or out of it.
+//!
+//! **Policy for a symlink where the manifest has a directory:** the symlink
+//! is *replaced* by a real directory (the link itself is removed, never its
+//! target), since the server is the truth. If a symlink appears between that
+//! check and the open, the write is abandoned with [`AgentError::Raced`] and
+//! drift repair retries it later.
+//!
+//! Files are written atomically: a temp file in the same directory
+//! (created exclusively, so never through an existing link), the content,
+//! the executable bit, `fsync` when asked, then `rename` over the target
+//! (which replaces a symlink at the target instead of following it). A
+//! watcher sees the old file or the new one, never a torn one.
+
+use std::io::{Read, Write};
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use cap_fs_ext::{DirExt, FollowSymlinks, OpenOptionsFollowExt};
+use cap_std::fs::{Dir, OpenOptions, Permissions, PermissionsExt as _};
+use velocity_sync::{ContentHash, FilePath};
+
+use super::error::AgentError;
+use super::ignore::Ignore;
+
+/// Temp files start with this, so a restart can clean up the ones a crash
+/// left behind.
+pub const TEMP_PREFIX: &str = ".vs-tmp.";
+
+/// What the agent knows about a file it wrote: enough to tell later,
+/// without reading it, whether it is still what was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Stamp {
+    /// Size in bytes.
+    pub size: u64,
+    /// Modification time, nanoseconds since the Unix epoch.
+    pub mtime_ns: u128,
+}
+
+/// A file as written: its content hash and stamp.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Record {
+    /// BLAKE3 of the content written.
+    pub hash: ContentHash,
+    /// Size and mtime right after the write.
+    #[serde(flatten)]
+    pub stamp: Stamp,
+    /// The executable bit written.
+    #[serde(default)]
+    pub executable: bool,
+}
+
+/// A temp file written and ready to be renamed over its target.
+#[derive(Debug)]
+pub struct Staged {
+    /// The target.
+    pub path: FilePath,
+    /// The temp file's name in the target's directory.
+    pub temp: String,
+    /// What it holds.
+    pub record: Record,
+    /// Whether a file (or link) was at the target when it was staged.
+    pub replaces: bool,
+}
+
+/// The agent's only way to touch the disk. See the [module docs](self).
+#[derive(Debug)]
+pub struct RootWriter {
+    root: Dir,
+    ignore: Ignore,
+    check_collisions: bool,
+}
+
+static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+impl RootWriter {
+    /// Opens (creating it when missing) the root directory.
+    ///
+    /// # Errors
+    /// [`AgentError::Io`] when it cannot be created or opened.
+    pub fn open(root: &Path, ignore: Ignore) -> Result<Self, AgentError> {
+        std::fs::create_dir_all(root)
+            .map_err(|e| AgentError::io("create root", root.display().to_string(), e))?;
+        let root = Dir::open_ambient_dir(root, cap_std::ambient_authority())
+            .map_err(|e| AgentError::io("open root", root.display().to_string(), e))?;
+        Ok(Self {
+            root,
+            ignore,
+            check_collisions: true,
+        })
+    }
+
+    /// Turns the portable-key collision check off (it reads the target's
+    /// directory before creating a new name there).
+    #[must_use]
+    pub fn without_collision_check(mut self) -> Self {
+        self.check_collisions = false;
+        self
+    }
+
+    /// The root's handle.
+    pub fn root(&self) -> &Dir {
+        &self.root
+    }
+
+    /// The ignore rules.
+    pub fn ignore(&self) -> &Ignore {
+        &self.ignore
+    }
+
+    /// Refuses paths the agent does not own.
+    ///
+    /// # Errors
+    /// [`AgentError::Ignored`] with the rule.
+    pub fn owned(&self, path: &FilePath) -> Result<(), AgentError> {
+        match self.ignore.rule_for(path) {
+            Some(rule) => Err(AgentError::Ignored {
+                path: path.to_string(),
+                rule,
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Parses `path` strictly and writes it: for callers holding raw text
+    /// (an orchestrator, a test of hostile input).
+    ///
+    /// # Errors
+    /// [`AgentError::Path`] for a path that is not a strict project path,
+    /// else as [`write`](Self::write).
+    pub fn write_str(
+        &self,
+        path: &str,
+        bytes: &[u8],
+        executable: bool,
+    ) -> Result<Record, AgentError> {
+        let path = FilePath::parse(path)?;
+        self.write(&path, bytes, executable, true)
+    }
+
+    /// Writes `bytes` at `path` atomically (see the module docs).
+    ///
+    /// # Errors
+    /// [`AgentError`] for an ignored path, a raced or colliding name, or IO.
+    pub fn write(
+        &self,
+        path: &FilePath,
+        bytes: &[u8],
+        executable: bool,
+        sync: bool,
+    ) -> Result<Record, AgentError> {
+        let staged = self.stage(path, bytes, executable, sync)?;
+        self.commit(&staged, sync)?;
+        Ok(staged.record)
+    }
+
+    /// Writes the temp file for `path` (first half of [`write`](Self::write)).
+    ///
+    /// # Errors
+    /// As [`write`](Self::write).
+    pub fn stage(
+        &self,
+        path: &FilePath,
+        bytes: &[u8],
+        executable: bool,
+        sync: bool,
+    ) -> Result<Staged, AgentError> {
+        self.owned(path)?;
+        let dir = self.parent(path, true)?;
+        let name = path.file_name();
+        let replaces = match dir.symlink_metadata(name) {
+            Ok(meta) if meta.is_dir() => {
+                // The manifest has a file where a directory is: replace it.
+                dir.remove_dir_all(name)
+                    .map_err(|e| AgentError::io("remove directory", path.as_str(), e))?;
+                true
+            }
+            Ok(_) => true,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                if self.check_collisions {
+                    collision(&dir, path)?;
+                }
+                false
+            }
+            Err(e) => return Err(AgentError::io("inspect", path.as_str(), e)),
+        };
+        let temp = temp_name(name);
+        let mut options = OpenOptions::new();
+        options.write(true).create_new(true);
+        options.follow(FollowSymlinks::No);
+        let mut file = dir
+            .open_with(&temp, &options)
+            .map_err(|e| AgentError::io("create temp file", path.as_str(), e))?;
+        let written = (|| {
+            file.write_all(bytes)?;
+            let mode = if executable { 0o755 } else { 0o644 };
+            file.set_permissions(Permissions::from_std(std::fs::Permissions::from_mode(mode)))?;
+            if sync {
+                file.sync_all()?;
+            }
+            file.metadata()
+        })();
+        let meta = match written {
+            Ok(meta) => meta,
+            Err(e) => {
+                let _ = dir.remove_file(&temp);
+                return Err(AgentError::io("write", path.as_str(), e));
+            }
+        };
+        Ok(Staged {
+            path: path.clone(),
+            temp,
+            record: Record {
+                hash: ContentHash::of(bytes),
+                stamp: stamp_of(&meta),
+                executable,
+            },
+            replaces,
+        })
+    }
+
+    /// Renames a staged temp file over its target (second half of
+    /// [`write`](Self::write)).
+    ///
+    /// # Errors
+    /// [`AgentError::Io`] when the rename fails (the temp file is removed).
+    pub fn commit(&self, staged: &Staged, sync: bool) -> Result<(), AgentError> {
+        self.rename_temp(&staged.path, &staged.temp, sync)
+    }
+
+    /// Renames temp file `temp` in `path`'s directory over `path`; used by
+    /// [`commit`](Self::commit) and by journal recovery. A temp file that is
+    /// gone (renamed before a crash) is not an error.
+    ///
+    /// # Errors
+    /// [`AgentError::Io`] when the rename fails.
+    pub fn rename_temp(&self, path: &FilePath, temp: &str, sync: bool) -> Result<(), AgentError> {
+        let dir = self.parent(path, true)?;
+        match dir.rename(temp, &dir, path.file_name()) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => {
+                let _ = dir.remove_file(temp);
+                return Err(AgentError::io("rename", path.as_str(), e));
+            }
+        }
+        if sync {
+            sync_dir(&dir).map_err(|e| AgentError::io("sync directory", path.as_str(), e))?;
+        }
+        Ok(())
+    }
+
+    /// Creates the directory `path` (and its parents).
+    ///
+    /// # Errors
+    /// As [`write`](Self::write).
+    pub fn create_dir(&self, path: &FilePath) -> Result<(), AgentError> {
+        self.owned(path)?;
+        let dir = self.parent(path, true)?;
+        enter(&dir, path.file_name(), path.as_str(), true).map(|_| ())
+    }
+
+    /// Removes the file, link or directory tree at `path`; false when there
+    /// was nothing. Never follows a link.
+    ///
+    /// # Errors
+    /// [`AgentError::Io`], or an ignored path.
+    pub fn remove(&self, path: &FilePath) -> Result<bool, AgentError> {
+        self.owned(path)?;
+        let Some(dir) = self.existing_parent(path)? else {
+            return Ok(false);
+        };
+        let name = path.file_name();
+        let result = match dir.symlink_metadata(name) {
+            Ok(meta) if meta.is_dir() => dir.remove_dir_all(name),
+            Ok(_) => dir.remove_file(name),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+            Err(e) => Err(e),
+        };
+        result.map_err(|e| AgentError::io("remove", path.as_str(), e))?;
+        Ok(true)
+    }
+
+    /// Removes the directory `path` if it is empty; false otherwise.
+    ///
+    /// # Errors
+    /// Never for a non-empty or missing directory; [`AgentError`] for an
+    /// ignored path.
+    pub fn remove_empty_dir(&self, path: &FilePath) -> Result<bool, AgentError> {
+        self.owned(path)?;
+        let Some(dir) = self.existing_parent(path)? else {
+            return Ok(false);
+        };
+        match dir.symlink_metadata(path.file_name()) {
+            Ok(meta) if meta.is_dir() => Ok(dir.remove_dir(path.file_name()).is_ok()),
+            _ => Ok(false),
+        }
+    }
+
+    /// The size and mtime of the regular file at `path`, if there is one.
+    ///
+    /// # Errors
+    /// [`AgentError::Io`] for errors other than "not there".
+    pub fn stamp(&self, path: &FilePath) -> Result<Option<Stamp>, AgentError> {
+        let Some(dir) = self.existing_parent(path)? else {
+            return Ok(None);
+        };
+        match dir.symlink_metadata(path.file_name()) {
+            Ok(meta) if meta.is_file() => Ok(Some(stamp_of(&meta))),
+            Ok(_) => Ok(None),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(AgentError::io("inspect", path.as_str(), e)),
+        }
+    }
+
+    /// Whether `path` is a real directory (not a link).
+    pub fn is_dir(&self, path: &FilePath) -> bool {
+        self.existing_parent(path).ok().flatten().is_some_and(|dir| {
+            dir.symlink_metadata(path.file_name())
+                .is_ok_and(|m| m.is_dir())
+        })
+    }
+
+    /// The content, mode and stamp of the regular file at `path`, if there
+    /// is one (a link is not followed: it reads as absent).
+    ///
+    /// # Errors
+    /// [`AgentError::Io`] for errors other than "not there".
+    pub fn read(&self, path: &FilePath) -> Result<Option<(Vec<u8>, bool, Stamp)>, AgentError> {
+        let Some(dir) = self.existing_parent(path)? else {
+            return Ok(None);
+        };
+        let mut options = OpenOptions::new();
+        options.read(true);
+        options.follow(FollowSymlinks::No);
+        let mut file = match dir.open_with(path.file_name(), &options) {
+            Ok(file) => file,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::NotFound | std::io::ErrorKind::IsADirectory
+                ) || is_link_error(&e) =>
+            {
+                return Ok(None);
+            }
+            Err(e) => return Err(AgentError::io("open", path.as_str(), e)),
+        };
+        let meta = file
+            .metadata()
+            .map_err(|e| AgentError::io("inspect", path.as_str(), e))?;
+        if !meta.is_file() {
+            return Ok(None);
+        }
+        let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+        file.read_to_end(&mut bytes)
+            .map_err(|e| AgentError::io("read", path.as_str(), e))?;
+        let executable = meta.permissions().mode() & 0o111 != 0;
+        Ok(Some((bytes, executable, stamp_of(&meta))))
+    }
+
+    /// Every regular file, link and directory under the root that is not
+    /// ignored, as relative paths (`/`-separated; names that are not valid
+    /// UTF-8 are skipped), directories marked with a trailing `/`.
+    pub fn list(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        self.list_into(&self.root, "", &mut out);
+        out
+    }
+
+    fn list_into(&self, dir: &Dir, prefix: &str, out: &mut Vec<String>) {
+        let Ok(entries) = dir.entries() else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let Ok(name) = entry.file_name().into_string() else {
+                continue;
+            };
+            let path = format!("{prefix}{name}");
+            if self.ignore.rule_for_str(&path).is_some() {
+                continue;
+            }
+            let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+            if is_dir {
+                out.push(format!("{path}/"));
+                if let Ok(sub) = dir.open_dir_nofollow(&name) {
+                    self.list_into(&sub, &format!("{path}/"), out);
+                }
+            } else {
+                out.push(path);
+            }
+        }
+    }
+
+    /// The directory holding `path`, created when `create` (replacing files
+    /// and links on the way with directories).
+    fn parent(&self, path: &FilePath, create: bool) -> Result<Dir, AgentError> {
+        let mut dir = self
+            .root
+            .try_clone()
+            .map_err(|e| AgentError::io("open root", "", e))?;
+        let mut walked = String::new();
+        let segments: Vec<&str> = path.segments().collect();
+        let Some((_, parents)) = segments.split_last() else {
+            return Ok(dir);
+        };
+        for segment in parents {
+            if !walked.is_empty() {
+                walked.push('/');
+            }
+            walked.push_str(segment);
+            dir = enter(&dir, segment, &walked, create)?;
+        }
+        Ok(dir)
+    }
+
+    /// The directory holding `path` if every segment on the way is a real
+    /// directory; `None` otherwise (a link on the way means "not there").
+    fn existing_parent(&self, path: &FilePath) -> Result<Option<Dir>, AgentError> {
+        let mut dir = self
+            .root
+            .try_clone()
+            .map_err(|e| AgentError::io("open root", "", e))?;
+        let segments: Vec<&str> = path.segments().collect();
+        let Some((_, parents)) = segments.split_last() else {
+            return Ok(Some(dir));
+        };
+        for segment in parents {
+            match dir.open_dir_nofollow(segment) {
+                Ok(next) => dir = next,
+                Err(_) => return Ok(None),
+            }
+        }
+        Ok(Some(dir))
+    }
+}
+
+/// Opens `name` in `dir` as a directory without following links; with
+/// `create`, a missing name becomes a directory and a file or link there is
+/// replaced by one.
+fn enter(dir: &Dir, name: &str, shown: &str, create: bool) -> Result<Dir, AgentError> {
+    match dir.symlink_metadata(name) {
+        Ok(meta) if meta.is_dir() => {}
+        Ok(_) if create => {
+            // A file or a symlink where the manifest has a directory: the
+            // entry itself goes (never what a link points at).
+            dir.remove_file(name)
+                .map_err(|e| AgentError::io("replace with a directory", shown, e))?;
+            make_dir(dir, name, shown)?;
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && create => {
+            make_dir(dir, name, shown)?;
+        }
+        Ok(_) => {
+            return Err(AgentError::io(
+                "open directory",
+                shown,
+                std::io::Error::from(std::io::ErrorKind::NotADirectory),
+            ));
+        }
+        Err(e) => return Err(AgentError::io("open directory", shown, e)),
+    }
+    dir.open_dir_nofollow(name).map_err(|e| {
+        if is_link_error(&e) || e.kind() == std::io::ErrorKind::NotADirectory {
+            AgentError::Raced {
+                path: shown.to_owned(),
+            }
+        } else {
+            AgentError::io("open directory", shown, e)
+        }
+    })
+}
+
+fn make_dir(dir: &Dir, name: &str, shown: &str) -> Result<(), AgentError> {
+    match dir.create_dir(name) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(AgentError::io("create directory", shown, e)),
+    }
+}
+
+/// `ELOOP` (or cap-std's refusal) from opening a symlink without following it.
+fn is_link_error(error: &std::io::Error) -> bool {
+    const ELOOP: i32 = 40;
+    const EMLINK: i32 = 31;
+    matches!(error.raw_os_error(), Some(ELOOP | EMLINK))
+        || error.to_string().contains("symlink")
+        || error.kind() == std::io::ErrorKind::PermissionDenied
+}
+
+/// Refuses a new name whose portable key matches another name already in `dir`.
+fn collision(dir: &Dir, path: &FilePath) -> Result<(), AgentError> {
+    let name = path.file_name();
+    let Ok(wanted) = FilePath::parse(name).map(|p| p.portable_key()) else {
+        return Ok(());
+    };
+    let Ok(entries) = dir.entries() else {
+        return Ok(());
+    };
+    for entry in entries.flatten() {
+        let Ok(other) = entry.file_name().into_string() else {
+            continue;
+        };
+        if other == name || other.starts_with(TEMP_PREFIX) {
+            continue;
+        }
+        if FilePath::parse(&other).is_ok_and(|p| p.portable_key() == wanted) {
+            return Err(AgentError::Collision {
+                path: path.to_string(),
+                existing: other,
+            });
+        }
+    }
+    Ok(())
+}
+
+fn temp_name(name: &str) -> String {
+    let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
+    let mut temp = format!("{TEMP_PREFIX}{}.{n}.", std::process::id());
+    // Keep the name under 255 bytes, cutting at a character boundary.
+    let room = 255usize.saturating_sub(temp.len());
+    let mut cut = name.len().min(room);
+    while !name.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    temp.push_str(&name[..cut]);
+    temp
+}
+
+fn stamp_of(meta: &cap_std::fs::Metadata) -> Stamp {
+    let mtime_ns = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.into_std().duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos());
+    Stamp {
+        size: meta.len(),
+        mtime_ns,
+    }
+}
+
+/// `fsync` of a directory, so a rename in it survives a power loss.
+pub fn sync_dir(dir: &Dir) -> std::io::Result<()> {
+    dir.try_clone()?.into_std_file().sync_all()
+}
