@@ -53,7 +53,10 @@ impl DriftReport {
 
 /// One planned change at a path.
 enum Op {
-    Write { bytes: Blob, executable: bool },
+    Write {
+        bytes: Blob,
+        executable: bool,
+    },
     Dir,
     /// Remove a file (or a whole directory that became a file elsewhere).
     Remove,
@@ -128,10 +131,10 @@ impl Disk {
         }
         for path in self.writer.list() {
             let name = path.rsplit('/').next().unwrap_or(&path);
-            if name.starts_with(TEMP_PREFIX) {
-                if let Ok(path) = FilePath::parse(&path) {
-                    let _ = self.writer.remove(&path);
-                }
+            if name.starts_with(TEMP_PREFIX)
+                && let Ok(path) = FilePath::parse(&path)
+            {
+                let _ = self.writer.remove(&path);
             }
         }
         Ok(finished)
@@ -238,10 +241,8 @@ impl Disk {
                 applied.removed.push(dir);
             }
         }
-        if journaled {
-            if let Err(e) = self.state.finish() {
-                applied.refused.push(("journal".into(), e));
-            }
+        if journaled && let Err(e) = self.state.finish() {
+            applied.refused.push(("journal".into(), e));
         }
         applied
     }
@@ -252,8 +253,12 @@ impl Disk {
     /// # Errors
     /// [`AgentError::Io`] when the flush fails.
     pub fn flush(&self) -> Result<(), AgentError> {
-        rustix::fs::syncfs(self.writer.root())
-            .map_err(|e| AgentError::io("syncfs", "", std::io::Error::from(e)))
+        let root = self
+            .writer
+            .root()
+            .open(".")
+            .map_err(|e| AgentError::io("open root", "", e))?;
+        rustix::fs::syncfs(&root).map_err(|e| AgentError::io("syncfs", "", std::io::Error::from(e)))
     }
 
     /// Compares the disk with `client`'s manifest and puts back what differs
@@ -293,18 +298,22 @@ impl Disk {
                 continue;
             }
             report.hashed += 1;
-            if let Ok(Some((disk, executable, stamp))) = self.writer.read(&entry.path) {
-                if executable == entry.executable && ContentHash::of(&disk) == desired {
-                    let record = Record {
-                        hash: desired,
-                        stamp,
-                        executable,
-                    };
-                    self.records.insert(entry.path.to_string(), record);
-                    continue;
-                }
+            if let Ok(Some((disk, executable, stamp))) = self.writer.read(&entry.path)
+                && executable == entry.executable
+                && ContentHash::of(&disk) == desired
+            {
+                let record = Record {
+                    hash: desired,
+                    stamp,
+                    executable,
+                };
+                self.records.insert(entry.path.to_string(), record);
+                continue;
             }
-            match self.writer.write(&entry.path, &bytes, entry.executable, self.fsync) {
+            match self
+                .writer
+                .write(&entry.path, &bytes, entry.executable, self.fsync)
+            {
                 Ok(record) => {
                     self.records.insert(entry.path.to_string(), record);
                     report.repaired.push(entry.path.to_string());
@@ -320,10 +329,10 @@ impl Disk {
             .collect();
         for path in gone {
             self.records.remove(&path);
-            if let Ok(path) = FilePath::parse(&path) {
-                if self.writer.remove(&path).unwrap_or(false) {
-                    report.removed.push(path.to_string());
-                }
+            if let Ok(path) = FilePath::parse(&path)
+                && self.writer.remove(&path).unwrap_or(false)
+            {
+                report.removed.push(path.to_string());
             }
         }
         for path in self.writer.list() {
@@ -403,7 +412,7 @@ fn plan(client: &ProjectClient, events: &[ClientEvent]) -> Vec<(FilePath, Op)> {
         }
         // Once synced, the client's view includes live text edits.
         let live = synced
-            .then(|| entry.id)
+            .then_some(entry.id)
             .flatten()
             .filter(|id| client.manifest().path_of(id) == Some(&entry.path))
             .and_then(|id| client.content(&id));

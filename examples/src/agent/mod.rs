@@ -139,7 +139,7 @@ pub enum AgentEvent {
         /// Files written during the catch-up.
         written: usize,
     },
-    /// Live changes written.
+    /// Changes written (hydration batches and live changes), in write order.
     Applied {
         /// Paths written.
         written: Vec<String>,
@@ -185,6 +185,8 @@ pub struct Agent {
     /// Files written since the current catch-up began.
     catch_up_written: usize,
     dirty: bool,
+    /// What `open` found, reported when `run` starts (after the observer is set).
+    started: Option<AgentEvent>,
 }
 
 impl std::fmt::Debug for Agent {
@@ -218,7 +220,7 @@ impl Agent {
             .load()
             .filter(|s| s.project == options.project.to_string());
         let (client, resumed, preloaded) = rebuild(&mut disk, state);
-        let mut agent = Self {
+        let agent = Self {
             options,
             disk,
             client,
@@ -226,12 +228,12 @@ impl Agent {
             observer: Box::new(|_| {}),
             catch_up_written: 0,
             dirty: false,
+            started: Some(AgentEvent::Started {
+                resumed,
+                preloaded,
+                recovered,
+            }),
         };
-        agent.emit(&AgentEvent::Started {
-            resumed,
-            preloaded,
-            recovered,
-        });
         Ok(agent)
     }
 
@@ -313,6 +315,9 @@ impl Agent {
         &mut self,
         shutdown: impl Future<Output = ()> + Send,
     ) -> Result<(), AgentError> {
+        if let Some(started) = self.started.take() {
+            self.emit(&started);
+        }
         let mut shutdown = std::pin::pin!(shutdown);
         let mut pause = Duration::from_millis(100);
         let url = self.options.url();
@@ -396,14 +401,12 @@ impl Agent {
                     },
                     _ = drift.tick() => { self.repair(); }
                     _ = save.tick() => {
-                        if self.dirty {
-                            if let Err(error) = self.save() {
-                                self.emit(&AgentEvent::Refused {
-                                    path: "state".into(),
-                                    code: error.code(),
-                                    message: error.to_string(),
-                                });
-                            }
+                        if self.dirty && let Err(error) = self.save() {
+                            self.emit(&AgentEvent::Refused {
+                                path: "state".into(),
+                                code: error.code(),
+                                message: error.to_string(),
+                            });
                         }
                     }
                 }
@@ -443,7 +446,7 @@ impl Agent {
         }
         let applied = self.disk.apply(&self.client, &events);
         let written = applied.written.len();
-        self.report(applied, synced.is_none());
+        self.report(applied);
         self.catch_up_written += written;
         self.dirty |= written > 0;
         let Some(n) = synced else {
@@ -474,8 +477,8 @@ impl Agent {
         true
     }
 
-    fn report(&mut self, applied: Applied, live: bool) {
-        if live && (!applied.written.is_empty() || !applied.removed.is_empty()) {
+    fn report(&mut self, applied: Applied) {
+        if !applied.written.is_empty() || !applied.removed.is_empty() {
             self.emit(&AgentEvent::Applied {
                 written: applied.written.iter().map(ToString::to_string).collect(),
                 removed: applied.removed.iter().map(ToString::to_string).collect(),

@@ -42,7 +42,7 @@ pub struct Stamp {
     /// Size in bytes.
     pub size: u64,
     /// Modification time, nanoseconds since the Unix epoch.
-    pub mtime_ns: u128,
+    pub mtime_ns: u64,
 }
 
 /// A file as written: its content hash and stamp.
@@ -51,7 +51,6 @@ pub struct Record {
     /// BLAKE3 of the content written.
     pub hash: ContentHash,
     /// Size and mtime right after the write.
-    #[serde(flatten)]
     pub stamp: Stamp,
     /// The executable bit written.
     #[serde(default)]
@@ -323,10 +322,13 @@ impl RootWriter {
 
     /// Whether `path` is a real directory (not a link).
     pub fn is_dir(&self, path: &FilePath) -> bool {
-        self.existing_parent(path).ok().flatten().is_some_and(|dir| {
-            dir.symlink_metadata(path.file_name())
-                .is_ok_and(|m| m.is_dir())
-        })
+        self.existing_parent(path)
+            .ok()
+            .flatten()
+            .is_some_and(|dir| {
+                dir.symlink_metadata(path.file_name())
+                    .is_ok_and(|m| m.is_dir())
+            })
     }
 
     /// The content, mode and stamp of the regular file at `path`, if there
@@ -539,7 +541,7 @@ fn stamp_of(meta: &cap_std::fs::Metadata) -> Stamp {
         .modified()
         .ok()
         .and_then(|t| t.into_std().duration_since(std::time::UNIX_EPOCH).ok())
-        .map_or(0, |d| d.as_nanos());
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
     Stamp {
         size: meta.len(),
         mtime_ns,
@@ -547,6 +549,8 @@ fn stamp_of(meta: &cap_std::fs::Metadata) -> Stamp {
 }
 
 /// `fsync` of a directory, so a rename in it survives a power loss.
+/// (A directory handle is an `O_PATH` descriptor, which cannot be flushed;
+/// the directory is opened again for reading.)
 pub fn sync_dir(dir: &Dir) -> std::io::Result<()> {
-    dir.try_clone()?.into_std_file().sync_all()
+    dir.open(".")?.sync_all()
 }
