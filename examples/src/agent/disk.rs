@@ -145,6 +145,13 @@ impl Disk {
     /// journal: all temp files first, the intent recorded, then every
     /// rename, then the journal cleared.
     pub fn apply(&mut self, client: &ProjectClient, events: &[ClientEvent]) -> Applied {
+        self.writer.begin_batch();
+        let applied = self.apply_plan(client, events);
+        self.writer.end_batch();
+        applied
+    }
+
+    fn apply_plan(&mut self, client: &ProjectClient, events: &[ClientEvent]) -> Applied {
         let synced = client.is_synced();
         let plan = plan(client, events);
         let mut applied = Applied::default();
@@ -269,6 +276,7 @@ impl Disk {
         if !client.is_synced() {
             return report;
         }
+
         let manifest = client.manifest();
         let live: HashMap<FileId, u64> = client.text_revisions().into_iter().collect();
         let mut wanted: BTreeSet<String> = BTreeSet::new();

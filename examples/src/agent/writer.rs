@@ -19,14 +19,16 @@
 //! (which replaces a symlink at the target instead of following it). A
 //! watcher sees the old file or the new one, never a torn one.
 
+use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::Path;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use cap_fs_ext::{DirExt, FollowSymlinks, OpenOptionsFollowExt};
 use cap_std::fs::{Dir, OpenOptions, Permissions, PermissionsExt as _};
-use velocity_sync::{ContentHash, FilePath};
+use velocity_sync::{ContentHash, FilePath, PortableKey};
 
 use super::error::AgentError;
 use super::ignore::Ignore;
@@ -76,6 +78,11 @@ pub struct RootWriter {
     root: Dir,
     ignore: Ignore,
     check_collisions: bool,
+    /// During a batch of writes ([`begin_batch`](Self::begin_batch)): the
+    /// portable keys of the names in each directory listed for the collision
+    /// check, so a hydration lists each directory once instead of once per
+    /// new file. Outside a batch every check lists the directory afresh.
+    listings: Mutex<Option<HashMap<String, HashMap<PortableKey, String>>>>,
 }
 
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -94,6 +101,7 @@ impl RootWriter {
             root,
             ignore,
             check_collisions: true,
+            listings: Mutex::new(None),
         })
     }
 
@@ -103,6 +111,22 @@ impl RootWriter {
     pub fn without_collision_check(mut self) -> Self {
         self.check_collisions = false;
         self
+    }
+
+    /// Starts a batch of writes: directory listings for the collision check
+    /// are kept until [`end_batch`](Self::end_batch).
+    pub fn begin_batch(&self) {
+        if let Ok(mut listings) = self.listings.lock() {
+            *listings = Some(HashMap::new());
+        }
+    }
+
+    /// Ends a batch of writes: the kept listings are dropped, so local
+    /// changes made after it are seen.
+    pub fn end_batch(&self) {
+        if let Ok(mut listings) = self.listings.lock() {
+            *listings = None;
+        }
     }
 
     /// The root's handle.
@@ -185,7 +209,7 @@ impl RootWriter {
             Ok(_) => true,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 if self.check_collisions {
-                    collision(&dir, path)?;
+                    self.collision(&dir, path)?;
                 }
                 false
             }
@@ -401,6 +425,37 @@ impl RootWriter {
         }
     }
 
+    /// Refuses a new name whose portable key matches another name already in
+    /// its directory (`dir`, listed once per batch).
+    fn collision(&self, dir: &Dir, path: &FilePath) -> Result<(), AgentError> {
+        let name = path.file_name();
+        let Ok(wanted) = FilePath::parse(name).map(|p| p.portable_key()) else {
+            return Ok(());
+        };
+        let parent = path.parent().map(|p| p.to_string()).unwrap_or_default();
+        let Ok(mut listings) = self.listings.lock() else {
+            return Ok(());
+        };
+        let mut fresh;
+        let names = match listings.as_mut() {
+            Some(kept) => kept.entry(parent).or_insert_with(|| list_keys(dir)),
+            None => {
+                fresh = list_keys(dir);
+                &mut fresh
+            }
+        };
+        match names.get(&wanted) {
+            Some(existing) if existing != name => Err(AgentError::Collision {
+                path: path.to_string(),
+                existing: existing.clone(),
+            }),
+            _ => {
+                names.insert(wanted, name.to_owned());
+                Ok(())
+            }
+        }
+    }
+
     /// The directory holding `path`, created when `create` (replacing files
     /// and links on the way with directories).
     fn parent(&self, path: &FilePath, create: bool) -> Result<Dir, AgentError> {
@@ -497,30 +552,25 @@ fn is_link_error(error: &std::io::Error) -> bool {
         || error.kind() == std::io::ErrorKind::PermissionDenied
 }
 
-/// Refuses a new name whose portable key matches another name already in `dir`.
-fn collision(dir: &Dir, path: &FilePath) -> Result<(), AgentError> {
-    let name = path.file_name();
-    let Ok(wanted) = FilePath::parse(name).map(|p| p.portable_key()) else {
-        return Ok(());
-    };
+/// The portable keys of the names in `dir` (temp files and names that are
+/// not project paths aside).
+fn list_keys(dir: &Dir) -> HashMap<PortableKey, String> {
+    let mut keys = HashMap::new();
     let Ok(entries) = dir.entries() else {
-        return Ok(());
+        return keys;
     };
     for entry in entries.flatten() {
-        let Ok(other) = entry.file_name().into_string() else {
+        let Ok(name) = entry.file_name().into_string() else {
             continue;
         };
-        if other == name || other.starts_with(TEMP_PREFIX) {
+        if name.starts_with(TEMP_PREFIX) {
             continue;
         }
-        if FilePath::parse(&other).is_ok_and(|p| p.portable_key() == wanted) {
-            return Err(AgentError::Collision {
-                path: path.to_string(),
-                existing: other,
-            });
+        if let Ok(path) = FilePath::parse(&name) {
+            keys.insert(path.portable_key(), name);
         }
     }
-    Ok(())
+    keys
 }
 
 fn temp_name(name: &str) -> String {
