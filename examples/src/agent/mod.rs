@@ -71,7 +71,8 @@ pub struct AgentOptions {
     pub ignore: Vec<String>,
     /// How often drift repair runs after the one at start.
     pub drift_every: Duration,
-    /// Flush every live change before renaming it into place.
+    /// Flush every live change before renaming it into place, and the whole
+    /// file system once at the end of a hydration.
     pub fsync: bool,
     /// Stop once the first catch-up (a hydration) is on disk.
     pub once: bool,
@@ -454,7 +455,12 @@ impl Agent {
         };
         let written = std::mem::take(&mut self.catch_up_written);
         if progress.is_some() || written > 0 {
-            if let Err(error) = self.disk.flush() {
+            let flushed = if self.options.fsync {
+                self.disk.flush()
+            } else {
+                Ok(())
+            };
+            if let Err(error) = flushed {
                 self.emit(&AgentEvent::Refused {
                     path: "flush".into(),
                     code: error.code(),

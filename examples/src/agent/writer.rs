@@ -23,11 +23,11 @@ use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::Path;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use cap_fs_ext::{DirExt, FollowSymlinks, OpenOptionsFollowExt};
-use cap_std::fs::{Dir, OpenOptions, Permissions, PermissionsExt as _};
+use cap_std::fs::{Dir, OpenOptions, OpenOptionsExt as _, Permissions, PermissionsExt as _};
 use velocity_sync::{ContentHash, FilePath, PortableKey};
 
 use super::error::AgentError;
@@ -75,7 +75,7 @@ pub struct Staged {
 /// The agent's only way to touch the disk. See the [module docs](self).
 #[derive(Debug)]
 pub struct RootWriter {
-    root: Dir,
+    root: Arc<Dir>,
     ignore: Ignore,
     check_collisions: bool,
     /// During a batch of writes ([`begin_batch`](Self::begin_batch)): the
@@ -83,6 +83,8 @@ pub struct RootWriter {
     /// check, so a hydration lists each directory once instead of once per
     /// new file. Outside a batch every check lists the directory afresh.
     listings: Mutex<Option<HashMap<String, HashMap<PortableKey, String>>>>,
+    /// During a batch: directory handles already walked, by path.
+    dirs: Mutex<Option<HashMap<String, Arc<Dir>>>>,
 }
 
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -98,10 +100,11 @@ impl RootWriter {
         let root = Dir::open_ambient_dir(root, cap_std::ambient_authority())
             .map_err(|e| AgentError::io("open root", root.display().to_string(), e))?;
         Ok(Self {
-            root,
+            root: Arc::new(root),
             ignore,
             check_collisions: true,
             listings: Mutex::new(None),
+            dirs: Mutex::new(None),
         })
     }
 
@@ -119,6 +122,9 @@ impl RootWriter {
         if let Ok(mut listings) = self.listings.lock() {
             *listings = Some(HashMap::new());
         }
+        if let Ok(mut dirs) = self.dirs.lock() {
+            *dirs = Some(HashMap::new());
+        }
     }
 
     /// Ends a batch of writes: the kept listings are dropped, so local
@@ -126,6 +132,9 @@ impl RootWriter {
     pub fn end_batch(&self) {
         if let Ok(mut listings) = self.listings.lock() {
             *listings = None;
+        }
+        if let Ok(mut dirs) = self.dirs.lock() {
+            *dirs = None;
         }
     }
 
@@ -202,6 +211,7 @@ impl RootWriter {
         let replaces = match dir.symlink_metadata(name) {
             Ok(meta) if meta.is_dir() => {
                 // The manifest has a file where a directory is: replace it.
+                self.forget_dirs();
                 dir.remove_dir_all(name)
                     .map_err(|e| AgentError::io("remove directory", path.as_str(), e))?;
                 true
@@ -219,13 +229,18 @@ impl RootWriter {
         let mut options = OpenOptions::new();
         options.write(true).create_new(true);
         options.follow(FollowSymlinks::No);
+        // Created without any execute bit whatever the umask; an executable
+        // file gets its bits explicitly below.
+        options.mode(0o644);
         let mut file = dir
             .open_with(&temp, &options)
             .map_err(|e| AgentError::io("create temp file", path.as_str(), e))?;
         let written = (|| {
             file.write_all(bytes)?;
-            let mode = if executable { 0o755 } else { 0o644 };
-            file.set_permissions(Permissions::from_std(std::fs::Permissions::from_mode(mode)))?;
+            if executable {
+                let mode = std::fs::Permissions::from_mode(0o755);
+                file.set_permissions(Permissions::from_std(mode))?;
+            }
             if sync {
                 file.sync_all()?;
             }
@@ -303,7 +318,10 @@ impl RootWriter {
         };
         let name = path.file_name();
         let result = match dir.symlink_metadata(name) {
-            Ok(meta) if meta.is_dir() => dir.remove_dir_all(name),
+            Ok(meta) if meta.is_dir() => {
+                self.forget_dirs();
+                dir.remove_dir_all(name)
+            }
             Ok(_) => dir.remove_file(name),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
             Err(e) => Err(e),
@@ -323,7 +341,10 @@ impl RootWriter {
             return Ok(false);
         };
         match dir.symlink_metadata(path.file_name()) {
-            Ok(meta) if meta.is_dir() => Ok(dir.remove_dir(path.file_name()).is_ok()),
+            Ok(meta) if meta.is_dir() => {
+                self.forget_dirs();
+                Ok(dir.remove_dir(path.file_name()).is_ok())
+            }
             _ => Ok(false),
         }
     }
@@ -457,45 +478,68 @@ impl RootWriter {
     }
 
     /// The directory holding `path`, created when `create` (replacing files
-    /// and links on the way with directories).
-    fn parent(&self, path: &FilePath, create: bool) -> Result<Dir, AgentError> {
-        let mut dir = self
-            .root
-            .try_clone()
-            .map_err(|e| AgentError::io("open root", "", e))?;
-        let mut walked = String::new();
-        let segments: Vec<&str> = path.segments().collect();
-        let Some((_, parents)) = segments.split_last() else {
-            return Ok(dir);
-        };
-        for segment in parents {
-            if !walked.is_empty() {
-                walked.push('/');
-            }
-            walked.push_str(segment);
-            dir = enter(&dir, segment, &walked, create)?;
-        }
-        Ok(dir)
+    /// and links on the way with directories). During a batch, handles of
+    /// directories already walked are reused.
+    fn parent(&self, path: &FilePath, create: bool) -> Result<Arc<Dir>, AgentError> {
+        self.walk(path, |dir, segment, shown| {
+            enter(dir, segment, shown, create).map(Some)
+        })
+        .map(|dir| dir.unwrap_or_else(|| Arc::clone(&self.root)))
     }
 
     /// The directory holding `path` if every segment on the way is a real
     /// directory; `None` otherwise (a link on the way means "not there").
-    fn existing_parent(&self, path: &FilePath) -> Result<Option<Dir>, AgentError> {
-        let mut dir = self
-            .root
-            .try_clone()
-            .map_err(|e| AgentError::io("open root", "", e))?;
+    fn existing_parent(&self, path: &FilePath) -> Result<Option<Arc<Dir>>, AgentError> {
+        self.walk(path, |dir, segment, _| {
+            Ok(dir.open_dir_nofollow(segment).ok())
+        })
+    }
+
+    /// Walks the directories above `path` with `step` (which opens one
+    /// segment, or says it is not there), starting from the deepest one
+    /// kept in this batch.
+    fn walk(
+        &self,
+        path: &FilePath,
+        mut step: impl FnMut(&Dir, &str, &str) -> Result<Option<Dir>, AgentError>,
+    ) -> Result<Option<Arc<Dir>>, AgentError> {
         let segments: Vec<&str> = path.segments().collect();
         let Some((_, parents)) = segments.split_last() else {
-            return Ok(Some(dir));
+            return Ok(Some(Arc::clone(&self.root)));
         };
-        for segment in parents {
-            match dir.open_dir_nofollow(segment) {
-                Ok(next) => dir = next,
-                Err(_) => return Ok(None),
+        let mut cache = self.dirs.lock().ok();
+        let mut dir = Arc::clone(&self.root);
+        let mut start = 0;
+        if let Some(Some(kept)) = cache.as_deref() {
+            for depth in (1..=parents.len()).rev() {
+                if let Some(found) = kept.get(&parents[..depth].join("/")) {
+                    dir = Arc::clone(found);
+                    start = depth;
+                    break;
+                }
+            }
+        }
+        for depth in start..parents.len() {
+            let shown = parents[..=depth].join("/");
+            let Some(next) = step(&dir, parents[depth], &shown)? else {
+                return Ok(None);
+            };
+            dir = Arc::new(next);
+            if let Some(Some(kept)) = cache.as_deref_mut() {
+                kept.insert(shown, Arc::clone(&dir));
             }
         }
         Ok(Some(dir))
+    }
+
+    /// Forgets the directory handles kept in this batch (a directory was
+    /// removed or replaced, so a kept handle may name a deleted one).
+    fn forget_dirs(&self) {
+        if let Ok(mut dirs) = self.dirs.lock()
+            && let Some(kept) = dirs.as_mut()
+        {
+            kept.clear();
+        }
     }
 }
 

@@ -36,7 +36,8 @@ struct Args {
     /// Seconds between drift repairs.
     #[arg(long, default_value_t = 5.0)]
     drift_secs: f64,
-    /// Skip the fsync of each live change (faster, not power-loss safe).
+    /// Skip the fsync of each live change and the flush after a hydration
+    /// (faster, not power-loss safe).
     #[arg(long)]
     no_fsync: bool,
     /// Exit once the project is on disk (a hydration) instead of following it.
