@@ -116,6 +116,10 @@ async fn run(args: &Args, work: &Path) -> Result<(), Box<dyn std::error::Error>>
     let mut agent = Vec::new();
     let mut agent_flushed = Vec::new();
     for run in 0..args.runs {
+        // Each measurement starts with nothing dirty in the page cache, so
+        // none pays for the write-back of the one before.
+        let settle = || run_ok(Command::new("sync").arg("-f").arg(work));
+        settle()?;
         let dest = work.join(format!("tar-{run}"));
         std::fs::create_dir_all(&dest)?;
         let t = Instant::now();
@@ -127,6 +131,7 @@ async fn run(args: &Args, work: &Path) -> Result<(), Box<dyn std::error::Error>>
                 .arg(&dest),
         )?;
         tar.push(t.elapsed());
+        settle()?;
         let dest = work.join(format!("tar-sync-{run}"));
         std::fs::create_dir_all(&dest)?;
         let t = Instant::now();
@@ -139,11 +144,13 @@ async fn run(args: &Args, work: &Path) -> Result<(), Box<dyn std::error::Error>>
         )?;
         run_ok(Command::new("sync").arg("-f").arg(&dest))?;
         tar_sync.push(t.elapsed());
+        settle()?;
         let root = work.join(format!("agent-{run}"));
         let t = Instant::now();
         hydrate(&url, project, &root, false).await?;
         agent.push(t.elapsed());
         check_same(&source, &root, &files)?;
+        settle()?;
         let root = work.join(format!("agent-flushed-{run}"));
         let t = Instant::now();
         hydrate(&url, project, &root, true).await?;
