@@ -27,7 +27,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use cap_fs_ext::{DirExt, FollowSymlinks, OpenOptionsFollowExt};
-use cap_std::fs::{Dir, OpenOptions, OpenOptionsExt as _, Permissions, PermissionsExt as _};
+use cap_std::fs::{Dir, OpenOptions, PermissionsExt as _};
 use velocity_sync::{ContentHash, FilePath, PortableKey};
 
 use super::error::AgentError;
@@ -208,16 +208,16 @@ impl RootWriter {
         self.owned(path)?;
         let dir = self.parent(path, true)?;
         let name = path.file_name();
-        let replaces = match dir.symlink_metadata(name) {
-            Ok(meta) if meta.is_dir() => {
+        let replaces = match stat_leaf(&dir, name) {
+            Ok(Some(rustix::fs::FileType::Directory)) => {
                 // The manifest has a file where a directory is: replace it.
                 self.forget_dirs();
                 dir.remove_dir_all(name)
                     .map_err(|e| AgentError::io("remove directory", path.as_str(), e))?;
                 true
             }
-            Ok(_) => true,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Ok(Some(_)) => true,
+            Ok(None) => {
                 if self.check_collisions {
                     self.collision(&dir, path)?;
                 }
@@ -226,20 +226,12 @@ impl RootWriter {
             Err(e) => return Err(AgentError::io("inspect", path.as_str(), e)),
         };
         let temp = temp_name(name);
-        let mut options = OpenOptions::new();
-        options.write(true).create_new(true);
-        options.follow(FollowSymlinks::No);
-        // Created without any execute bit whatever the umask; an executable
-        // file gets its bits explicitly below.
-        options.mode(0o644);
-        let mut file = dir
-            .open_with(&temp, &options)
+        let mut file = create_leaf(&dir, &temp)
             .map_err(|e| AgentError::io("create temp file", path.as_str(), e))?;
         let written = (|| {
             file.write_all(bytes)?;
             if executable {
-                let mode = std::fs::Permissions::from_mode(0o755);
-                file.set_permissions(Permissions::from_std(mode))?;
+                file.set_permissions(std::fs::Permissions::from_mode(0o755))?;
             }
             if sync {
                 file.sync_all()?;
@@ -258,7 +250,7 @@ impl RootWriter {
             temp,
             record: Record {
                 hash: ContentHash::of(bytes),
-                stamp: stamp_of(&meta),
+                stamp: std_stamp_of(&meta),
                 executable,
             },
             replaces,
@@ -282,7 +274,7 @@ impl RootWriter {
     /// [`AgentError::Io`] when the rename fails.
     pub fn rename_temp(&self, path: &FilePath, temp: &str, sync: bool) -> Result<(), AgentError> {
         let dir = self.parent(path, true)?;
-        match dir.rename(temp, &dir, path.file_name()) {
+        match rename_leaf(&dir, temp, path.file_name()) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
             Err(e) => {
@@ -357,11 +349,21 @@ impl RootWriter {
         let Some(dir) = self.existing_parent(path)? else {
             return Ok(None);
         };
-        match dir.symlink_metadata(path.file_name()) {
-            Ok(meta) if meta.is_file() => Ok(Some(stamp_of(&meta))),
-            Ok(_) => Ok(None),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(AgentError::io("inspect", path.as_str(), e)),
+        let flags = rustix::fs::AtFlags::SYMLINK_NOFOLLOW;
+        let name =
+            leaf(path.file_name()).map_err(|e| AgentError::io("inspect", path.as_str(), e))?;
+        match rustix::fs::statat(&*dir, name, flags) {
+            Ok(stat) if rustix::fs::FileType::from_raw_mode(stat.st_mode).is_file() => {
+                let secs = u64::try_from(stat.st_mtime).unwrap_or(0);
+                #[allow(clippy::unnecessary_cast)] // u64 here, i64 on other targets
+                let nanos = stat.st_mtime_nsec as u64;
+                Ok(Some(Stamp {
+                    size: u64::try_from(stat.st_size).unwrap_or(0),
+                    mtime_ns: secs.saturating_mul(1_000_000_000).saturating_add(nanos),
+                }))
+            }
+            Ok(_) | Err(rustix::io::Errno::NOENT) => Ok(None),
+            Err(e) => Err(AgentError::io("inspect", path.as_str(), e.into())),
         }
     }
 
@@ -615,6 +617,59 @@ fn list_keys(dir: &Dir) -> HashMap<PortableKey, String> {
         }
     }
     keys
+}
+
+// The per-file hot path uses `openat`-style calls on the directory handle
+// directly (rustix): each takes one name inside that directory, which
+// cannot leave it — `FilePath` segments hold no `/` and are never `.` or
+// `..` (checked again here) — and none follows a symlink at that name.
+
+/// Refuses anything but one plain name.
+fn leaf(name: &str) -> std::io::Result<&str> {
+    if name.is_empty() || name == "." || name == ".." || name.contains(['/', '\0']) {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("{name:?} is not one name inside a directory"),
+        ));
+    }
+    Ok(name)
+}
+
+/// The type of `name` in `dir` without following a link; `None` if absent.
+fn stat_leaf(dir: &Dir, name: &str) -> std::io::Result<Option<rustix::fs::FileType>> {
+    match rustix::fs::statat(dir, leaf(name)?, rustix::fs::AtFlags::SYMLINK_NOFOLLOW) {
+        Ok(stat) => Ok(Some(rustix::fs::FileType::from_raw_mode(stat.st_mode))),
+        Err(rustix::io::Errno::NOENT) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Creates `name` in `dir` exclusively (never through an existing name or
+/// link), mode 0644 (no execute bit whatever the umask).
+fn create_leaf(dir: &Dir, name: &str) -> std::io::Result<std::fs::File> {
+    use rustix::fs::{Mode, OFlags};
+    let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let fd = rustix::fs::openat(dir, leaf(name)?, flags, Mode::from_raw_mode(0o644))?;
+    Ok(std::fs::File::from(fd))
+}
+
+/// Renames `from` over `to`, both in `dir` (a link at `to` is replaced,
+/// not followed).
+fn rename_leaf(dir: &Dir, from: &str, to: &str) -> std::io::Result<()> {
+    rustix::fs::renameat(dir, leaf(from)?, dir, leaf(to)?)?;
+    Ok(())
+}
+
+fn std_stamp_of(meta: &std::fs::Metadata) -> Stamp {
+    let mtime_ns = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
+    Stamp {
+        size: meta.len(),
+        mtime_ns,
+    }
 }
 
 fn temp_name(name: &str) -> String {

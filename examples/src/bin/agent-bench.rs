@@ -19,7 +19,7 @@ use tokio_tungstenite::tungstenite::Message;
 use uuid::Uuid;
 use velocity_sync::protocol::{ProtocolLimits, decode_server};
 use velocity_sync::{FilePath, ProjectClient, TextOp};
-use velocity_sync_examples::agent::{Agent, AgentOptions, Reporter};
+use velocity_sync_examples::agent::{Agent, AgentOptions, Ignore, Reporter, RootWriter};
 use velocity_sync_examples::server::auth::{Claims, sign};
 use velocity_sync_examples::server::{Options, Server, SqliteStore};
 
@@ -115,6 +115,7 @@ async fn run(args: &Args, work: &Path) -> Result<(), Box<dyn std::error::Error>>
     let mut tar_sync = Vec::new();
     let mut agent = Vec::new();
     let mut agent_flushed = Vec::new();
+    let mut writer_only = Vec::new();
     for run in 0..args.runs {
         // Each measurement starts with nothing dirty in the page cache, so
         // none pays for the write-back of the one before.
@@ -151,6 +152,11 @@ async fn run(args: &Args, work: &Path) -> Result<(), Box<dyn std::error::Error>>
         agent.push(t.elapsed());
         check_same(&source, &root, &files)?;
         settle()?;
+        let root = work.join(format!("writer-{run}"));
+        let t = Instant::now();
+        write_only(&root, &files)?;
+        writer_only.push(t.elapsed());
+        settle()?;
         let root = work.join(format!("agent-flushed-{run}"));
         let t = Instant::now();
         hydrate(&url, project, &root, true).await?;
@@ -184,6 +190,11 @@ async fn run(args: &Args, work: &Path) -> Result<(), Box<dyn std::error::Error>>
     println!(
         "| agent from the server over 127.0.0.1 (`--no-fsync`: not flushed, as `tar -xf`) | {agent_ms:.0} ms | {:.2} |",
         agent_ms / tar_ms
+    );
+    let wo = median(&writer_only);
+    println!(
+        "| of which disk: the agent's writer alone, same files from memory (atomic writes, no network) | {wo:.0} ms | {:.2} |",
+        wo / tar_ms
     );
     let af = median(&agent_flushed);
     println!(
@@ -271,6 +282,18 @@ async fn hydrate(
     options.fsync = fsync;
     let mut agent = Agent::open(options)?.with_reporter(Reporter::quiet());
     agent.run(std::future::pending()).await?;
+    Ok(())
+}
+
+/// The agent's writer alone: every file written atomically from memory, in
+/// one batch, no flush.
+fn write_only(root: &Path, files: &[(String, Vec<u8>)]) -> Result<(), Box<dyn std::error::Error>> {
+    let writer = RootWriter::open(root, Ignore::default())?;
+    writer.begin_batch();
+    for (path, content) in files {
+        writer.write(&FilePath::parse(path)?, content, false, false)?;
+    }
+    writer.end_batch();
     Ok(())
 }
 
