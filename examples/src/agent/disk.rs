@@ -144,10 +144,20 @@ impl Disk {
     /// several files that replaces or removes anything goes through the
     /// journal: all temp files first, the intent recorded, then every
     /// rename, then the journal cleared.
+    ///
+    /// A hydration (the client not synced yet) is one batch of writes from
+    /// its first frame to its last, so each directory is walked and listed
+    /// once; the drift repair that follows every catch-up works without kept
+    /// handles and puts back anything a local change made them miss.
     pub fn apply(&mut self, client: &ProjectClient, events: &[ClientEvent]) -> Applied {
-        self.writer.begin_batch();
+        let synced = client.is_synced();
+        if synced || !self.writer.in_batch() {
+            self.writer.begin_batch();
+        }
         let applied = self.apply_plan(client, events);
-        self.writer.end_batch();
+        if synced {
+            self.writer.end_batch();
+        }
         applied
     }
 

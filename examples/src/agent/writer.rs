@@ -127,6 +127,11 @@ impl RootWriter {
         }
     }
 
+    /// Whether a batch of writes is under way.
+    pub fn in_batch(&self) -> bool {
+        self.dirs.lock().is_ok_and(|dirs| dirs.is_some())
+    }
+
     /// Ends a batch of writes: the kept listings are dropped, so local
     /// changes made after it are seen.
     pub fn end_batch(&self) {
