@@ -288,3 +288,37 @@ fn a_change_cut_after_its_journal_is_finished_on_the_next_start() {
     assert!(std::fs::read_dir(root.join("src")).unwrap().count() == 3);
     let _ = std::fs::remove_dir_all(&root);
 }
+
+/// The watcher can fail: a writer that rewrites a file in place, in two
+/// halves, is caught showing a torn file.
+#[test]
+fn the_watcher_sees_a_file_written_in_place() {
+    let root = temp_dir("agent-watch-control");
+    let old = vec![b'o'; 64 * 1024];
+    let new = vec![b'n'; 64 * 1024];
+    std::fs::write(root.join("f.txt"), &old).unwrap();
+    let allowed: Allowed = Arc::default();
+    allowed.lock().unwrap().insert(
+        "f.txt".into(),
+        [ContentHash::of(&old), ContentHash::of(&new)].into(),
+    );
+    let stop = Arc::new(AtomicBool::new(false));
+    let reads = Arc::new(AtomicU64::new(0));
+    let watcher = watch(root.clone(), allowed, Arc::clone(&stop), Arc::clone(&reads));
+    for _ in 0..50 {
+        use std::io::Write;
+        let mut file = std::fs::File::create(root.join("f.txt")).unwrap();
+        file.write_all(&new[..32 * 1024]).unwrap();
+        std::thread::sleep(Duration::from_millis(5));
+        file.write_all(&new[32 * 1024..]).unwrap();
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    stop.store(true, Ordering::Relaxed);
+    let torn = watcher.join().unwrap();
+    assert!(
+        !torn.is_empty(),
+        "{} reads, none torn",
+        reads.load(Ordering::Relaxed)
+    );
+    let _ = std::fs::remove_dir_all(&root);
+}

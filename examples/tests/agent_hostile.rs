@@ -252,3 +252,26 @@ async fn hostile_messages_through_the_server_write_nothing_outside_and_the_rest_
     agent.stop().await;
     assert_eq!(snapshot(&outside), before);
 }
+
+#[test]
+fn the_executable_bit_is_written_as_asked_whatever_was_there() {
+    use std::os::unix::fs::PermissionsExt;
+    let (root, _outside, writer) = setup("exec-bit");
+    let mode = |name: &str| {
+        std::fs::metadata(root.join(name))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    writer
+        .write_str("bin/dev.sh", b"#!/bin/sh\n", true)
+        .unwrap();
+    assert_eq!(mode("bin/dev.sh"), 0o755);
+    writer
+        .write_str("bin/dev.sh", b"#!/bin/sh\n", false)
+        .unwrap();
+    assert_eq!(mode("bin/dev.sh"), 0o644);
+    let (_, executable, _) = writer.read(&path("bin/dev.sh")).unwrap().unwrap();
+    assert!(!executable);
+}

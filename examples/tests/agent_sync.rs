@@ -39,9 +39,6 @@ async fn editor_with_template(addr: std::net::SocketAddr, project: Uuid) -> Peer
     }
     editor
         .client
-        .create(path("scripts/dev.sh"), Some(b"#!/bin/sh\nvite\n".to_vec()));
-    editor
-        .client
         .create(path("public/logo.bin"), Some(vec![0, 159, 146, 150, 255]));
     editor.settle().await;
     editor
@@ -52,14 +49,6 @@ async fn hydrates_critical_first_then_follows_live_edits_and_repairs_drift() {
     let server = Hosted::start("agent-sync", Backend::from_env()).await;
     let project = Uuid::from_u128(0xA1);
     let mut editor = editor_with_template(server.addr, project).await;
-    // The executable bit is a manifest fact the agent must write.
-    let script = editor.id_at("scripts/dev.sh").unwrap();
-    let content = editor.client.content(&script).unwrap();
-    editor.client.delete(script);
-    editor.settle().await;
-    let entry = velocity_sync::FileEntry::from_content(path("scripts/dev.sh"), &content);
-    assert!(!entry.executable);
-
     let root = temp_dir("agent-root");
     // Things the agent does not own, already there.
     std::fs::create_dir_all(root.join("node_modules/react")).unwrap();
@@ -141,7 +130,7 @@ async fn hydrates_critical_first_then_follows_live_edits_and_repairs_drift() {
     assert!(drift.contains("notes.txt"), "untracked reported: {drift}");
     let events = agent.stop().await;
     assert!(!events.iter().any(|e| e.contains("Refused")), "{events:#?}");
-    // The executable bit follows the manifest.
+    // Not executable in the manifest: no execute bit on disk.
     let mode = std::fs::metadata(root.join("package.json"))
         .unwrap()
         .permissions()
