@@ -188,6 +188,8 @@ pub struct Agent {
     dirty: bool,
     /// What `open` found, reported when `run` starts (after the observer is set).
     started: Option<AgentEvent>,
+    /// Untracked files last reported.
+    untracked: Vec<String>,
 }
 
 impl std::fmt::Debug for Agent {
@@ -234,6 +236,7 @@ impl Agent {
                 preloaded,
                 recovered,
             }),
+            untracked: Vec::new(),
         };
         Ok(agent)
     }
@@ -269,7 +272,12 @@ impl Agent {
     /// Runs drift repair now and reports what it found.
     pub fn repair(&mut self) -> DriftReport {
         let report = self.disk.repair(&self.client);
-        if !report.is_clean() || !report.untracked.is_empty() {
+        // Untracked files are reported when the set changes, not every tick.
+        let untracked_changed = report.untracked != self.untracked;
+        if untracked_changed {
+            self.untracked.clone_from(&report.untracked);
+        }
+        if !report.is_clean() || untracked_changed {
             self.emit(&AgentEvent::Drift {
                 repaired: report.repaired.clone(),
                 removed: report.removed.clone(),
