@@ -217,3 +217,30 @@ async fn the_agent_reconnects_after_the_server_is_killed_and_restarted() {
     let connects = events.iter().filter(|e| *e == "Connected").count();
     assert!(connects >= 2, "{events:#?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_over_changed_files_rewrites_only_what_differs() {
+    let server = Hosted::start("agent-resume-snapshot", Backend::from_env()).await;
+    let project = Uuid::from_u128(0xA4);
+    let editor = editor_with_template(server.addr, project).await;
+    let root = temp_dir("agent-resume-snapshot-root");
+    let options = agent_options(&server.url(), project, &root);
+    let agent = Running::start(options.clone());
+    agent.until_event("Synced").await;
+    until_disk(&root, &project_files(&editor.client), SKIP).await;
+    agent.stop().await;
+
+    // While no agent runs, the disk changes: the state no longer matches,
+    // so the next start cannot resume at its event number.
+    std::fs::write(root.join("src/main.tsx"), "tampered").unwrap();
+    std::fs::remove_file(root.join("index.html")).unwrap();
+
+    let agent = Running::start(options);
+    let started = agent.until_event("Started").await;
+    assert!(started.contains("resumed: false"), "{started}");
+    let synced = agent.until_event("Synced").await;
+    // A snapshot, but only the two files that differ are written.
+    assert!(synced.contains("written: 2"), "{synced}");
+    until_disk(&root, &project_files(&editor.client), SKIP).await;
+    agent.stop().await;
+}

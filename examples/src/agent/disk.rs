@@ -10,7 +10,7 @@ use velocity_sync::{
 
 use super::error::AgentError;
 use super::state::{Journal, State, StateDir};
-use super::writer::{Record, RootWriter, Staged, TEMP_PREFIX};
+use super::writer::{Record, RootWriter, Staged, Stamp, TEMP_PREFIX};
 
 /// What one [`Disk::apply`] did.
 #[derive(Debug, Default)]
@@ -25,6 +25,9 @@ pub struct Applied {
     pub refused: Vec<(String, AgentError)>,
     /// Whether the change went through the journal.
     pub journaled: bool,
+    /// Files left as they were: already what the agent wrote, by their
+    /// recorded hash, mode, size and mtime.
+    pub unchanged: usize,
 }
 
 /// What one [`Disk::repair`] found and did.
@@ -177,6 +180,17 @@ impl Disk {
             }
             match op {
                 Op::Write { bytes, executable } => {
+                    // Already there as the agent wrote it (a resumed
+                    // hydration, a repeated catch-up): not written again.
+                    let record = Record {
+                        hash: ContentHash::of(&bytes),
+                        stamp: Stamp::default(),
+                        executable,
+                    };
+                    if self.is_current(&path, &record) {
+                        applied.unchanged += 1;
+                        continue;
+                    }
                     match self.writer.stage(&path, &bytes, executable, sync) {
                         Ok(s) => staged.push(s),
                         Err(e) => applied.refused.push((path.to_string(), e)),
@@ -364,6 +378,17 @@ impl Disk {
             report.untracked.push(path);
         }
         report
+    }
+
+    /// Whether `path` holds, by its stamp, what the agent recorded writing,
+    /// with `wanted`'s hash and mode.
+    fn is_current(&self, path: &FilePath, wanted: &Record) -> bool {
+        let Some(record) = self.records.get(path.as_str()) else {
+            return false;
+        };
+        record.hash == wanted.hash
+            && record.executable == wanted.executable
+            && matches!(self.writer.stamp(path), Ok(Some(stamp)) if stamp == record.stamp)
     }
 
     /// Whether the file at `entry.path` is, by its stamp, still what the

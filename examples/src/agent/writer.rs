@@ -39,7 +39,7 @@ pub const TEMP_PREFIX: &str = ".vs-tmp.";
 
 /// What the agent knows about a file it wrote: enough to tell later,
 /// without reading it, whether it is still what was written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Stamp {
     /// Size in bytes.
     pub size: u64,
