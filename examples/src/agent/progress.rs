@@ -98,3 +98,39 @@ pub fn line(progress: Progress) -> String {
         progress.fraction() * 100.0
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_lines_say_files_bytes_and_percent() {
+        let progress = Progress {
+            files_done: 3,
+            files_total: 12,
+            bytes_done: 250,
+            bytes_total: 1000,
+        };
+        assert_eq!(
+            line(progress),
+            "hydrating: 3/12 files, 250/1000 bytes (25 %)"
+        );
+    }
+
+    #[test]
+    fn plain_mode_prints_once_per_tenth() {
+        let mut reporter = Reporter::new(false);
+        let mut at = |bytes_done| {
+            reporter.update(Progress {
+                files_done: 0,
+                files_total: 1,
+                bytes_done,
+                bytes_total: 1000,
+            });
+            reporter.last_tenth
+        };
+        assert_eq!(at(10), Some(0));
+        assert_eq!(at(90), Some(0));
+        assert_eq!(at(510), Some(5));
+    }
+}
