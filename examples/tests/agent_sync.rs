@@ -244,3 +244,28 @@ async fn a_restart_over_changed_files_rewrites_only_what_differs() {
     until_disk(&root, &project_files(&editor.client), SKIP).await;
     agent.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_start_without_state_keeps_the_files_already_there() {
+    let server = Hosted::start("agent-no-state", Backend::from_env()).await;
+    let project = Uuid::from_u128(0xA5);
+    let editor = editor_with_template(server.addr, project).await;
+    let root = temp_dir("agent-no-state-root");
+    let options = agent_options(&server.url(), project, &root);
+    let agent = Running::start(options.clone());
+    agent.until_event("Synced").await;
+    until_disk(&root, &project_files(&editor.client), SKIP).await;
+    agent.stop().await;
+    // As after a first hydration killed before its state file was written.
+    std::fs::remove_dir_all(root.join(".velocity-sync")).unwrap();
+    std::fs::write(root.join("src/main.tsx"), "tampered").unwrap();
+
+    let agent = Running::start(options);
+    let started = agent.until_event("Started").await;
+    assert!(started.contains("resumed: false"), "{started}");
+    assert!(!started.contains("preloaded: 0"), "{started}");
+    let synced = agent.until_event("Synced").await;
+    assert!(synced.contains("written: 1"), "{synced}");
+    until_disk(&root, &project_files(&editor.client), SKIP).await;
+    agent.stop().await;
+}

@@ -74,6 +74,10 @@ pub struct Disk {
     writer: RootWriter,
     state: StateDir,
     records: BTreeMap<String, Record>,
+    /// Files found on disk at a start without a state file (a first
+    /// hydration cut short): what they hold, so a write of the same content
+    /// is skipped. Never used to decide what to remove.
+    seen: BTreeMap<String, Record>,
     fsync: bool,
 }
 
@@ -86,6 +90,7 @@ impl Disk {
             writer,
             state,
             records: BTreeMap::new(),
+            seen: BTreeMap::new(),
             fsync,
         }
     }
@@ -103,6 +108,42 @@ impl Disk {
     /// What the agent last wrote, by path.
     pub fn records(&self) -> &BTreeMap<String, Record> {
         &self.records
+    }
+
+    /// Reads every file under the root that is not ignored (at most
+    /// `limit`), remembers what each holds (see [`Disk::apply`]'s skip of
+    /// unchanged files) and returns the contents, for a client to
+    /// [`preload`](ProjectClient::preload): a start without a state file
+    /// after a hydration was cut short downloads and writes only the rest.
+    pub fn scan(&mut self, limit: usize) -> Vec<Vec<u8>> {
+        let mut contents = Vec::new();
+        for path in self.writer.list() {
+            if contents.len() >= limit {
+                break;
+            }
+            let name = path.rsplit('/').next().unwrap_or(&path);
+            if path.ends_with('/') || name.starts_with(TEMP_PREFIX) {
+                continue;
+            }
+            let Ok(file) = FilePath::parse(&path) else {
+                continue;
+            };
+            // Larger than a project file may be: not the project's.
+            let max = velocity_sync::ManifestLimits::default().max_file_bytes;
+            if matches!(self.writer.stamp(&file), Ok(Some(stamp)) if stamp.size > max) {
+                continue;
+            }
+            if let Ok(Some((bytes, executable, stamp))) = self.writer.read(&file) {
+                let record = Record {
+                    hash: ContentHash::of(&bytes),
+                    stamp,
+                    executable,
+                };
+                self.seen.insert(path, record);
+                contents.push(bytes);
+            }
+        }
+        contents
     }
 
     /// Replaces the records (from a loaded state).
@@ -383,7 +424,8 @@ impl Disk {
     /// Whether `path` holds, by its stamp, what the agent recorded writing,
     /// with `wanted`'s hash and mode.
     fn is_current(&self, path: &FilePath, wanted: &Record) -> bool {
-        let Some(record) = self.records.get(path.as_str()) else {
+        let known = self.records.get(path.as_str());
+        let Some(record) = known.or_else(|| self.seen.get(path.as_str())) else {
             return false;
         };
         record.hash == wanted.hash

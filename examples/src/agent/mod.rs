@@ -520,7 +520,14 @@ impl Agent {
 /// contents were preloaded.
 fn rebuild(disk: &mut Disk, state: Option<State>) -> (ProjectClient, bool, usize) {
     let Some(state) = state else {
-        return (ProjectClient::new(session_id()), false, 0);
+        // No state: what is on disk may be a hydration cut short.
+        let mut client = ProjectClient::new(session_id());
+        let contents = disk.scan(SCAN_LIMIT);
+        let preloaded = contents.len();
+        for bytes in contents {
+            client.preload(bytes);
+        }
+        return (client, false, preloaded);
     };
     let live: std::collections::HashMap<_, _> = state.texts.iter().copied().collect();
     let mut resumable = true;
@@ -569,6 +576,10 @@ fn rebuild(disk: &mut Disk, state: Option<State>) -> (ProjectClient, bool, usize
     }
     (client, resumed, preloaded)
 }
+
+/// Files read at a start without a state file (a `sync:hello` lists at most
+/// 10,000 content hashes anyway).
+const SCAN_LIMIT: usize = 10_000;
 
 /// A client id for a new agent session: time and process id, under 2^53.
 fn session_id() -> u64 {
