@@ -19,7 +19,7 @@ use crate::entry::{FileEntry, FileId, FileKind};
 use crate::hash::ContentHash;
 use crate::hydrate::{Hydrator, Progress};
 use crate::manifest::{Change, Manifest, ManifestId};
-use crate::ot::{Client, ClientId, Side, TextOp};
+use crate::ot::{Bias, Client, ClientId, Side, TextOp};
 use crate::path::FilePath;
 use crate::protocol::{
     Ack, Bytes, CatchUp, ClientMessage, CreateRequest, Cursor, DeleteRequest, Edit, Event,
@@ -129,6 +129,29 @@ impl ClientError {
     }
 }
 
+/// `cursor`, given in `state`'s local text, in its confirmed text: moved back
+/// through the unconfirmed edits (a position inside text this client
+/// inserted lands where the insert starts).
+fn confirmed_cursor(state: &TextState, cursor: Cursor) -> Result<Cursor, ClientError> {
+    let unconfirmed = state
+        .ot
+        .pending()
+        .map(|(_, op)| op.clone())
+        .into_iter()
+        .chain(state.ot.buffered().iter().cloned());
+    let Some(mine) = TextOp::compose_all(unconfirmed)? else {
+        return Ok(cursor);
+    };
+    let back = mine.invert(&state.confirmed)?;
+    let map = |pos: u64| {
+        usize::try_from(pos).map_or(pos, |pos| back.transform_position(pos, Bias::Before) as u64)
+    };
+    Ok(Cursor {
+        head: map(cursor.head),
+        anchor: map(cursor.anchor),
+    })
+}
+
 /// Content hashes a `sync:hello` lists at most (the default protocol limit).
 const MAX_HAVE: usize = 10_000;
 
@@ -205,6 +228,84 @@ impl ProjectClient {
             outbox: VecDeque::new(),
             events: VecDeque::new(),
         }
+    }
+
+    /// A client that resumes where a previous session of the same participant
+    /// stopped, without downloading what it holds: `manifest` as that session
+    /// last held it after event `n`, and for each text file edited since that
+    /// manifest its confirmed revision and text. Contents of the manifest's
+    /// other files are added with [`preload`](Self::preload). On
+    /// [`connect`](Self::connect) it says `sync:hello` with `n` and the
+    /// manifest id, so the server answers from the top of the catch-up ladder
+    /// (the events it missed, else a changeset).
+    ///
+    /// A container agent rebuilds this from its state file and the files on
+    /// disk after a restart.
+    ///
+    /// # Errors
+    /// [`ClientError::UnknownFile`] or [`ClientError::NotText`] when a text is
+    /// given for a file the manifest lacks or that is not text; no client is
+    /// made.
+    ///
+    /// # Example
+    /// ```
+    /// use velocity_sync::{FileEntry, FilePath, Manifest, ProjectClient};
+    /// let mut manifest = Manifest::new();
+    /// manifest.insert(FileEntry::from_content(FilePath::parse("a.txt")?, b"hi"))?;
+    /// let mut client = ProjectClient::resume(7, manifest, 12, Vec::new())?;
+    /// client.preload(b"hi".to_vec());
+    /// client.connect();
+    /// let hello = client.poll_outbound().expect("a hello");
+    /// assert!(hello.to_json().contains(r#""n":12"#));
+    /// # Ok::<(), velocity_sync::Error>(())
+    /// ```
+    pub fn resume(
+        id: ClientId,
+        manifest: Manifest,
+        n: u64,
+        texts: Vec<(FileId, u64, String)>,
+    ) -> Result<Self, ClientError> {
+        let mut client = Self::new(id);
+        client.manifest = manifest;
+        client.n = n;
+        client.synced = true;
+        for (file, rev, text) in texts {
+            let entry = client
+                .manifest
+                .get_by_id(&file)
+                .ok_or(ClientError::UnknownFile { id: file })?;
+            if entry.kind != FileKind::Text {
+                return Err(ClientError::NotText { id: file });
+            }
+            client.start_text(file, rev, text);
+        }
+        Ok(client)
+    }
+
+    /// Adds content this participant already holds (files on disk after a
+    /// restart), so a catch-up does not send it again; returns its hash.
+    pub fn preload(&mut self, bytes: Vec<u8>) -> ContentHash {
+        self.store.insert(bytes)
+    }
+
+    /// A content by hash, if this client holds it: what a disk writer needs
+    /// for a [`ClientEvent::Created`] or [`ClientEvent::Replaced`] that
+    /// arrives while a snapshot is still being received.
+    pub fn blob(&self, hash: &ContentHash) -> Option<crate::store::Blob> {
+        self.store.get(hash)
+    }
+
+    /// Text files with live state and their confirmed revision: what a
+    /// participant must remember, beside the manifest and the event number,
+    /// to [`resume`](Self::resume) later.
+    pub fn text_revisions(&self) -> Vec<(FileId, u64)> {
+        let mut revisions: Vec<(FileId, u64)> = self
+            .texts
+            .iter()
+            .map(|(id, state)| (*id, state.ot.rev()))
+            .collect();
+        revisions.sort();
+        revisions
     }
 
     /// This client's id.
@@ -482,8 +583,16 @@ impl ProjectClient {
     /// [`ClientError::UnknownFile`] or [`ClientError::NotText`].
     pub fn set_cursor(&mut self, id: FileId, cursor: Option<Cursor>) -> Result<(), ClientError> {
         // Positions are sent with the last revision this client confirmed;
-        // the server moves them through every op ordered since.
-        let rev = self.text_state(id)?.ot.rev();
+        // the server moves them through every op ordered since, this
+        // client's own unconfirmed edits included. The caller's positions are
+        // in the local text, so they are first taken back through those
+        // edits (else they would count twice).
+        let state = self.text_state(id)?;
+        let rev = state.ot.rev();
+        let cursor = match cursor {
+            Some(cursor) => Some(confirmed_cursor(state, cursor)?),
+            None => None,
+        };
         self.outbox
             .push_back(ClientMessage::Presence(PresenceRequest { id, rev, cursor }));
         Ok(())
@@ -767,8 +876,7 @@ impl ProjectClient {
                         .into_iter()
                         .chain(state.ot.buffered().iter().cloned());
                     for op in unconfirmed {
-                        pos =
-                            op.transform_position(pos.min(op.base_len()), crate::ot::Bias::Before);
+                        pos = op.transform_position(pos.min(op.base_len()), Bias::Before);
                     }
                     pos as u64
                 };

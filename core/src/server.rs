@@ -91,6 +91,11 @@ pub struct ServerConfig {
     pub log_events: usize,
     /// Manifest versions kept for catch-up by changeset.
     pub kept_manifests: usize,
+    /// The project this server is the authority of. Ids the server derives
+    /// itself (for files a legacy `file:update` creates) include it, so two
+    /// projects that receive the same legacy save never derive the same id
+    /// (`project_files` rows are keyed on the id alone).
+    pub project: Option<uuid::Uuid>,
 }
 
 impl Default for ServerConfig {
@@ -101,6 +106,7 @@ impl Default for ServerConfig {
             history_ops: 1024,
             log_events: 4096,
             kept_manifests: 64,
+            project: None,
         }
     }
 }
@@ -527,7 +533,7 @@ impl<S: BlobStore> ProjectServer<S> {
                 Ok(())
             }
             None => {
-                let id = legacy_id(&update.path, self.n);
+                let id = legacy_id(self.config.project, &update.path, self.n);
                 self.create(CreateRequest {
                     id,
                     path: update.path,
@@ -1175,9 +1181,10 @@ fn numbered(path: &FilePath, k: u32) -> Result<FilePath, SyncError> {
 }
 
 /// A deterministic id for a file created by a legacy `{path, content}` update.
-fn legacy_id(path: &FilePath, n: u64) -> FileId {
+fn legacy_id(project: Option<uuid::Uuid>, path: &FilePath, n: u64) -> FileId {
+    let project = project.unwrap_or_default();
     FileId::derive(
         "velocity-sync 2026-11 legacy file id",
-        format!("{n}\0{path}").as_bytes(),
+        format!("{project}\0{n}\0{path}").as_bytes(),
     )
 }

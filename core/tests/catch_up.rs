@@ -153,3 +153,62 @@ fn an_interrupted_hydration_resumes_with_what_is_missing() {
     assert_eq!(snapshots[1], total - arrived);
     net.assert_converged();
 }
+
+#[test]
+fn a_resumed_participant_catches_up_from_the_log_without_contents() {
+    let mut net = Net::new(&[Role::Editor, Role::Agent]);
+    let id = net.clients[0].create(path("src/a.ts"), Some(b"start ".to_vec()));
+    net.clients[0].create(path("logo.bin"), Some(vec![0, 1, 2, 3]));
+    net.settle();
+    net.server.checkpoint();
+    net.settle();
+    // Live edits after the checkpoint: the agent holds text beyond its manifest.
+    type_chars(&mut net, 0, id, 3);
+
+    // What an agent writes to its state file (and has on disk), then it stops.
+    let old = &mut net.clients[1];
+    let manifest = old.manifest().clone();
+    let n = old.event_number();
+    let client_id = old.id();
+    let revisions = old.text_revisions();
+    assert_eq!(revisions.len(), 1, "one text edited since the manifest");
+    let texts: Vec<_> = revisions
+        .iter()
+        .map(|(file, rev)| (*file, *rev, old.text(file).unwrap().to_owned()))
+        .collect();
+    let blobs: Vec<Vec<u8>> = manifest
+        .entries()
+        .iter()
+        .filter_map(|e| old.blob(&e.hash).map(|b| b.to_vec()))
+        .collect();
+    net.disconnect(1);
+    type_chars(&mut net, 0, id, 4);
+
+    // A new process rebuilds the client and reconnects.
+    let mut resumed = velocity_sync::ProjectClient::resume(client_id, manifest, n, texts).unwrap();
+    for blob in blobs {
+        resumed.preload(blob);
+    }
+    net.clients[1] = resumed;
+    net.reconnect(1);
+    net.settle();
+    assert_eq!(last_rung(&net, 1), "events");
+    net.assert_converged();
+    assert_eq!(
+        net.clients[1].content(&id).unwrap(),
+        net.server.content(&id).unwrap()
+    );
+}
+
+#[test]
+fn resume_refuses_a_text_for_a_file_it_does_not_know() {
+    let stranger = velocity_sync::FileId::from_u128(5);
+    let error = velocity_sync::ProjectClient::resume(
+        1,
+        velocity_sync::Manifest::new(),
+        3,
+        vec![(stranger, 1, "x".into())],
+    )
+    .unwrap_err();
+    assert_eq!(error.code(), "client.unknown_file");
+}

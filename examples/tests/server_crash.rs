@@ -30,10 +30,18 @@ impl Drop for Killed {
 
 /// The server binary on `db`; returns it with the address it printed.
 fn spawn(db: &Path, checkpoint_ms: u64) -> (Killed, SocketAddr) {
+    spawn_on(&format!("sqlite:{}", db.display()), checkpoint_ms)
+}
+
+/// The server binary on `database` (`sqlite:PATH` or a PostgreSQL URL).
+fn spawn_on(database: &str, checkpoint_ms: u64) -> (Killed, SocketAddr) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_velocity-sync-server"))
-        .args(["--listen", "127.0.0.1:0", "--database"])
-        .arg(db)
+        .args(["--listen", "127.0.0.1:0", "--database", database])
         .args(["--checkpoint-ms", &checkpoint_ms.to_string()])
+        .env(
+            "VELOCITY_SYNC_CREATED_BY",
+            support::pg::CREATED_BY.to_string(),
+        )
         .env(
             "VELOCITY_SYNC_JWT_SECRET",
             std::str::from_utf8(SECRET).unwrap(),
@@ -130,7 +138,7 @@ async fn kill_9_and_restart_keeps_every_acknowledged_edit() {
     drop(conn);
     // An executable file (rows have no such bit) created after the
     // checkpoint, by another editor speaking raw frames.
-    let mut raw = support::open(addr, project, &support::token(project, "editor"))
+    let mut raw = support::open(addr, project, &support::client_token(project, "editor", 77))
         .await
         .unwrap();
     let hello = r#"{"v":1,"event":"sync:hello","payload":{"client":77}}"#;
@@ -215,4 +223,65 @@ async fn kill_9_and_restart_keeps_every_acknowledged_edit() {
     );
     kill9(child);
     let _ = std::fs::remove_dir_all(db.parent().unwrap());
+}
+
+/// Two instances on one PostgreSQL database: the one an editor works on is
+/// killed (`kill -9`) with acknowledged edits only in the ops log; the other
+/// carries the project on, the editor reconnects there and loses nothing,
+/// and a restart after killing that one too still has every edit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_of_one_instance_on_postgres_loses_no_acknowledged_edit() {
+    let Some(db) = support::pg::Db::create(support::pg::Shape::Rich).await else {
+        return;
+    };
+    let project = Uuid::from_u128(0xC2);
+    // `one` never checkpoints by itself; `two` does quickly.
+    let (one, one_addr) = spawn_on(&db.url, 600_000);
+    let (two, two_addr) = spawn_on(&db.url, 50);
+    let mut editor = Peer::join(one_addr, project, "editor", 1).await;
+    let mut watcher = Peer::join(two_addr, project, "viewer", 2).await;
+    editor.client.create(path("src/a.ts"), Some(b"a".to_vec()));
+    editor.settle().await;
+    for i in 0..30 {
+        append(&mut editor, "src/a.ts", &i.to_string());
+        editor.flush().await;
+    }
+    editor.client.create(path("b.md"), Some(b"b".to_vec()));
+    editor.settle().await;
+    let text = editor.text(&editor.id_at("src/a.ts").unwrap()).unwrap();
+    watcher.until_text("src/a.ts", &text).await;
+    let client = editor.client;
+    kill9(one);
+
+    // The editor reconnects to the surviving instance and goes on.
+    let mut editor = Peer::rejoin(two_addr, project, "editor", client).await;
+    editor.until_text("src/a.ts", &text).await;
+    append(&mut editor, "src/a.ts", "!");
+    editor.settle().await;
+    let text = format!("{text}!");
+    watcher.until_text("src/a.ts", &text).await;
+    let client = editor.client;
+    kill9(two);
+
+    // Both gone: a fresh instance has it all, from rows plus the log.
+    let (three, addr) = spawn_on(&db.url, 50);
+    let mut fresh = Peer::join(addr, project, "agent", 3).await;
+    fresh.until_text("src/a.ts", &text).await;
+    fresh.until_text("b.md", "b").await;
+    let mut editor = Peer::rejoin(addr, project, "editor", client).await;
+    editor.until_text("src/a.ts", &text).await;
+    let deadline = tokio::time::Instant::now() + support::WAIT;
+    while db
+        .value("SELECT content FROM project_files WHERE file_path = 'src/a.ts'")
+        .await
+        .as_deref()
+        != Some(text.as_str())
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "row not checkpointed"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    kill9(three);
 }

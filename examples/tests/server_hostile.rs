@@ -6,14 +6,25 @@
 mod support;
 
 use futures_util::{SinkExt, StreamExt};
-use support::{InProcess, Peer, open, options, path, token};
+use support::{Backend, Peer, client_token, open, options, path};
 use tokio_tungstenite::tungstenite::Message;
 use uuid::Uuid;
 use velocity_sync::protocol::{ProtocolLimits, ServerMessage, decode_server};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_and_oversized_messages_get_an_error_and_change_nothing() {
-    let server = InProcess::start("hostile", options()).await;
+    hostile(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_and_oversized_messages_change_nothing_on_postgres() {
+    hostile(Backend::Postgres).await;
+}
+
+async fn hostile(backend: Backend) {
+    let Some((server, _db)) = support::start(backend, "hostile", options()).await else {
+        return;
+    };
     let project = Uuid::from_u128(0xB1);
     let mut editor = Peer::join(server.addr, project, "editor", 1).await;
     editor.client.create(path("a.ts"), Some(b"ok".to_vec()));
@@ -54,9 +65,20 @@ async fn malformed_and_oversized_messages_get_an_error_and_change_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_first_message_must_be_hello() {
-    let server = InProcess::start("hello-first", options()).await;
+    hello_first(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_first_message_must_be_hello_on_postgres() {
+    hello_first(Backend::Postgres).await;
+}
+
+async fn hello_first(backend: Backend) {
+    let Some((server, _db)) = support::start(backend, "hello-first", options()).await else {
+        return;
+    };
     let project = Uuid::from_u128(0xB2);
-    let mut ws = open(server.addr, project, &token(project, "editor"))
+    let mut ws = open(server.addr, project, &client_token(project, "editor", 1))
         .await
         .unwrap();
     let create = format!(

@@ -1,9 +1,46 @@
-//! WebAssembly bindings for `velocity-sync`.
+//! WebAssembly bindings for `velocity-sync`: the editor's npm package.
 //!
-//! This crate is a thin shell for now: the editor-package issue fills it with
-//! wasm-bindgen wrappers that only convert values and call `velocity_sync`.
+//! Thin by design: every export converts its arguments, calls
+//! [`velocity_sync`], and converts the result back. Structured values cross
+//! as JSON strings (core's serde forms, ops as ot.js compact JSON), which the
+//! package's JavaScript wrapper (`wasm/js/`) parses and types. Every error
+//! reaches JavaScript as an `Error` with the stable `code` of the core error
+//! ([`BindError`]).
+//!
+//! | module | exports |
+//! |---|---|
+//! | [`client`] | `ProjectClient` |
+//! | [`server`] | `ProjectServer` |
+//! | [`ops`] | `opApply`, `opCompose`, `opTransform`, `opInvert`, `opTransformPosition`, `opFromSplice`, `opFromUtf16`, `opToUtf16`, `opDiff`, … |
+//! | [`undo`] | `UndoManager` |
+//! | [`document`] | `TextDocument` |
+//! | [`manifest`] | `pathParse`, `entryFromContent`, `manifestId`, `manifestDiff`, `manifestApply`, … |
+//! | [`rows`] | `rowsDecode`, `rowsEncode` |
+//! | [`content`] | `hashOf`, `fileIdDerive`, `changesetBetween`, `changesetApply` |
+//! | [`hydrate`] | `hydratePlan`, `hydrationFraction`, `hydrationComplete` |
+//! | [`protocol`] | `protocolDecodeClient`, `protocolDecodeServer` |
+
+#![warn(missing_docs)]
+
+pub mod client;
+pub mod content;
+pub mod document;
+pub mod error;
+mod events;
+pub mod hydrate;
+pub mod manifest;
+pub mod ops;
+pub mod panic;
+pub mod protocol;
+pub mod rows;
+pub mod server;
+pub mod undo;
+
+pub use error::BindError;
+use wasm_bindgen::prelude::wasm_bindgen;
 
 /// The version of the core engine these bindings wrap.
-pub fn core_version() -> &'static str {
-    velocity_sync::VERSION
+#[wasm_bindgen(js_name = coreVersion)]
+pub fn core_version() -> String {
+    velocity_sync::VERSION.to_owned()
 }

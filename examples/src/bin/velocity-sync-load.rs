@@ -1,7 +1,14 @@
 //! `velocity-sync-load`: starts a sync server, connects N sessions (an
 //! editor typing at human speed and an agent per project) over loopback
 //! WebSockets, and prints keystroke → agent latency percentiles with the
-//! server's CPU and memory per session.
+//! server's CPU and memory per session. A measurement tool: nothing asserts
+//! on its numbers.
+//!
+//! ```sh
+//! bash scripts/pg.sh start
+//! cargo run --release -p velocity-sync-examples --bin velocity-sync-load -- \
+//!     --database "$(cat target/pg/url)" --sessions 1000 --seconds 20
+//! ```
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -11,6 +18,7 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use velocity_sync_examples::load::{self, LoadOptions, process};
+use velocity_sync_examples::server::pg::PG_RICH_SCHEMA;
 
 /// Load test for the sync server. Example, 1,000 sessions for 30 s:
 ///
@@ -30,20 +38,29 @@ struct Args {
     /// Seconds allowed for connecting every session before typing starts.
     #[arg(long, default_value_t = 30)]
     connect_seconds: u64,
-    /// The server's `--database` (default: a fresh SQLite file in a
-    /// temporary directory).
-    #[arg(long)]
+    /// A PostgreSQL URL (a fresh database is created in its cluster, with
+    /// the rich `project_files` schema, and dropped after), or `sqlite:PATH`
+    /// (default: a fresh SQLite file in a temporary directory).
+    #[arg(long, env = "VELOCITY_SYNC_PG_URL")]
     database: Option<String>,
+    /// PostgreSQL connections of the server.
+    #[arg(long, default_value_t = 8)]
+    pg_connections: usize,
+    /// The server's checkpoint delay (ms after the last edit).
+    #[arg(long, default_value_t = 1000)]
+    checkpoint_ms: u64,
     /// The server binary (default: `velocity-sync-server` next to this one).
     #[arg(long)]
     server_bin: Option<PathBuf>,
 }
 
-/// A server child process, killed when dropped.
+/// A server child process, killed when dropped (with its scratch
+/// directory and, on PostgreSQL, its database).
 struct ServerProcess {
     child: Child,
     addr: SocketAddr,
     dir: PathBuf,
+    scratch_database: Option<ScratchDatabase>,
 }
 
 impl Drop for ServerProcess {
@@ -51,6 +68,40 @@ impl Drop for ServerProcess {
         let _ = self.child.kill();
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.dir);
+        if let Some(database) = self.scratch_database.take() {
+            database.drop_it();
+        }
+    }
+}
+
+/// A database created for one run in the cluster of an admin URL.
+struct ScratchDatabase {
+    admin: String,
+    name: String,
+}
+
+impl ScratchDatabase {
+    /// Creates `vs_load_<pid>` beside the admin URL's database, with the
+    /// rich `project_files` schema; returns it and its URL.
+    fn create(admin: &str) -> Result<(Self, String), Box<dyn std::error::Error>> {
+        let name = format!("vs_load_{}", std::process::id());
+        let base = admin.rsplit_once('/').ok_or("not a postgres URL")?.0;
+        let url = format!("{base}/{name}");
+        postgres::Client::connect(admin, postgres::NoTls)?
+            .batch_execute(&format!("CREATE DATABASE {name}"))?;
+        let database = Self {
+            admin: admin.to_owned(),
+            name,
+        };
+        postgres::Client::connect(&url, postgres::NoTls)?.batch_execute(PG_RICH_SCHEMA)?;
+        Ok((database, url))
+    }
+
+    fn drop_it(self) {
+        if let Ok(mut client) = postgres::Client::connect(&self.admin, postgres::NoTls) {
+            let drop = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+            let _ = client.batch_execute(&drop);
+        }
     }
 }
 
@@ -63,13 +114,23 @@ fn start_server(args: &Args, secret: &str) -> Result<ServerProcess, Box<dyn std:
     };
     let dir = std::env::temp_dir().join(format!("velocity-sync-load-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
-    let database = args
-        .database
-        .clone()
-        .unwrap_or_else(|| dir.join("load.db").display().to_string());
+    let (database, scratch_database) = match &args.database {
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            let (scratch, url) = ScratchDatabase::create(url)?;
+            (url, Some(scratch))
+        }
+        Some(other) => (other.clone(), None),
+        None => (format!("sqlite:{}", dir.join("load.db").display()), None),
+    };
     let mut child = Command::new(&bin)
         .args(["--listen", "127.0.0.1:0", "--database", &database])
+        .args(["--pg-connections", &args.pg_connections.to_string()])
+        .args(["--checkpoint-ms", &args.checkpoint_ms.to_string()])
         .env("VELOCITY_SYNC_JWT_SECRET", secret)
+        .env(
+            "VELOCITY_SYNC_CREATED_BY",
+            uuid::Uuid::from_u128(0x10AD).to_string(),
+        )
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -83,17 +144,31 @@ fn start_server(args: &Args, secret: &str) -> Result<ServerProcess, Box<dyn std:
         .strip_prefix("listening on ")
         .ok_or_else(|| format!("server said {line:?}, not `listening on ADDR`"))?
         .parse()?;
-    Ok(ServerProcess { child, addr, dir })
+    Ok(ServerProcess {
+        child,
+        addr,
+        dir,
+        scratch_database,
+    })
 }
 
-#[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
     if args.sessions == 0 || args.keys_per_second <= 0.0 || args.seconds == 0 {
         return Err("--sessions, --keys-per-second and --seconds must be positive".into());
     }
     let secret = format!("load-{}", std::process::id());
+    // The server (and a scratch PostgreSQL database, through the blocking
+    // client) is set up and torn down outside the async runtime.
     let server = start_server(&args, &secret)?;
+    tokio::runtime::Runtime::new()?.block_on(measure(&args, &server, secret))
+}
+
+async fn measure(
+    args: &Args,
+    server: &ServerProcess,
+    secret: String,
+) -> Result<(), Box<dyn std::error::Error>> {
     let pid = server.child.id();
     let idle = process::usage(pid).unwrap_or_default();
     let options = LoadOptions {

@@ -72,6 +72,8 @@ impl Peer {
         let claims = Claims {
             project_id: project.to_string(),
             role: role.to_owned(),
+            sync_role: None,
+            client_id: Some(client_id),
             exp,
             sub: None,
         };

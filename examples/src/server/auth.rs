@@ -1,5 +1,29 @@
-//! Access tokens: HS256 JWTs (the kind Supabase issues) naming a project and
-//! a role, verified with the configured secret before a connection opens.
+//! Access tokens: HS256 JWTs (the kind Supabase issues) naming a project, a
+//! role and the protocol client id they may speak as, verified with the
+//! configured secret before a connection opens.
+//!
+//! # Claim layout
+//!
+//! ```json
+//! {
+//!   "sub": "6f1c…",                 // the user or service (informational)
+//!   "role": "authenticated",        // Supabase's database role, or our role
+//!   "aud": "authenticated",         // Supabase's audience (not checked)
+//!   "exp": 1795000000,
+//!   "project_id": "9a7c1a52-…",     // the one project the token opens
+//!   "sync_role": "editor",          // editor | agent | viewer
+//!   "client_id": 42                 // the sync:hello client id it may use
+//! }
+//! ```
+//!
+//! A Supabase access token carries `role: "authenticated"`; a custom access
+//! token hook (or the backend minting a short-lived token) adds
+//! `project_id`, `sync_role` and `client_id`. Service tokens (agents,
+//! containers) may put the role straight into `role` instead. `client_id`
+//! binds the WebSocket to one protocol client id: a `sync:hello` naming
+//! another id is refused (`auth.wrong_client`), so one participant cannot
+//! act as, or evict, another. Tokens without it still open the HTTP
+//! endpoints (manifest), but not the protocol (`auth.no_client`).
 
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -12,8 +36,15 @@ use velocity_sync::Role;
 pub struct Claims {
     /// The project the token opens.
     pub project_id: String,
-    /// `editor`, `agent` or `viewer`.
+    /// `editor`, `agent` or `viewer`; or Supabase's `authenticated`, with
+    /// the role in [`sync_role`](Self::sync_role).
     pub role: String,
+    /// The role when `role` is Supabase's `authenticated`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sync_role: Option<String>,
+    /// The protocol client id the token may say `sync:hello` as.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<u64>,
     /// Expiry, seconds since the Unix epoch.
     pub exp: u64,
     /// Who (a user or service id); informational.
@@ -53,6 +84,43 @@ pub enum AuthError {
         /// The role found.
         role: String,
     },
+    /// The token names no `client_id`, which the protocol needs.
+    #[error("token has no client_id claim: it cannot open the protocol")]
+    NoClient,
+    /// `sync:hello` names another client id than the token.
+    #[error("token is for client {token_client}, not {hello_client}")]
+    WrongClient {
+        /// The id in the token.
+        token_client: u64,
+        /// The id `sync:hello` asked for.
+        hello_client: u64,
+    },
+}
+
+/// What a verified token grants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Grant {
+    /// The role.
+    pub role: Role,
+    /// The protocol client id it may use, when it names one.
+    pub client: Option<u64>,
+}
+
+impl Grant {
+    /// Checks `hello_client` is the id this token may speak as.
+    ///
+    /// # Errors
+    /// [`AuthError::NoClient`] or [`AuthError::WrongClient`].
+    pub fn check_client(&self, hello_client: u64) -> Result<(), AuthError> {
+        match self.client {
+            None => Err(AuthError::NoClient),
+            Some(token_client) if token_client != hello_client => Err(AuthError::WrongClient {
+                token_client,
+                hello_client,
+            }),
+            Some(_) => Ok(()),
+        }
+    }
 }
 
 impl AuthError {
@@ -60,8 +128,12 @@ impl AuthError {
     /// 403 when it is valid but does not open this project.
     pub fn status(&self) -> u16 {
         match self {
-            Self::WrongProject { .. } | Self::UnknownRole { .. } => 403,
-            Self::BadSignature | Self::Expired | Self::Malformed { .. } | Self::Missing => 401,
+            Self::WrongProject { .. } | Self::UnknownRole { .. } | Self::WrongClient { .. } => 403,
+            Self::BadSignature
+            | Self::Expired
+            | Self::Malformed { .. }
+            | Self::Missing
+            | Self::NoClient => 401,
         }
     }
 
@@ -74,15 +146,17 @@ impl AuthError {
             Self::Missing => "auth.missing",
             Self::WrongProject { .. } => "auth.wrong_project",
             Self::UnknownRole { .. } => "auth.unknown_role",
+            Self::NoClient => "auth.no_client",
+            Self::WrongClient { .. } => "auth.wrong_client",
         }
     }
 }
 
-/// Verifies `token` for `project` with `secret`; returns the role it grants.
+/// Verifies `token` for `project` with `secret`; returns what it grants.
 ///
 /// # Errors
 /// An [`AuthError`] naming why the token is refused.
-pub fn verify(token: &str, secret: &[u8], project: Uuid) -> Result<Role, AuthError> {
+pub fn verify(token: &str, secret: &[u8], project: Uuid) -> Result<Grant, AuthError> {
     let mut validation = Validation::new(Algorithm::HS256);
     // Supabase tokens carry `aud: "authenticated"`; the project claim is
     // what scopes ours.
@@ -104,14 +178,34 @@ pub fn verify(token: &str, secret: &[u8], project: Uuid) -> Result<Role, AuthErr
             token_project: claims.project_id.chars().take(80).collect(),
         });
     }
-    match claims.role.as_str() {
-        "editor" => Ok(Role::Editor),
-        "agent" => Ok(Role::Agent),
-        "viewer" => Ok(Role::Viewer),
-        other => Err(AuthError::UnknownRole {
-            role: other.chars().take(40).collect(),
-        }),
-    }
+    let role = match claims.role.as_str() {
+        "authenticated" => claims.sync_role.as_deref().unwrap_or(""),
+        other => other,
+    };
+    let role = match role {
+        "editor" => Role::Editor,
+        "agent" => Role::Agent,
+        "viewer" => Role::Viewer,
+        other => {
+            return Err(AuthError::UnknownRole {
+                role: other.chars().take(40).collect(),
+            });
+        }
+    };
+    Ok(Grant {
+        role,
+        client: claims.client_id,
+    })
+}
+
+/// The `client_id` a token binds, read WITHOUT checking its signature: a
+/// participant learns from its own token which id to say `sync:hello` as
+/// (the server verifies the token). `None` for a token that does not decode
+/// or names no client.
+pub fn client_id_claim(token: &str) -> Option<u64> {
+    jsonwebtoken::dangerous::insecure_decode::<Claims>(token)
+        .ok()
+        .and_then(|data| data.claims.client_id)
 }
 
 /// Signs `claims` with `secret` (tests, tools issuing tokens).
@@ -131,12 +225,38 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
+    #[test]
+    fn supabase_tokens_carry_the_role_in_sync_role() {
+        let project = Uuid::from_u128(3);
+        let mut supabase = claims(project, "authenticated", FAR);
+        supabase.sub = Some("6f1c8a52-8d0e-4c55-b4b4-5c0f3f2f7f10".to_owned());
+        supabase.sync_role = Some("editor".to_owned());
+        // Supabase also sets `aud`; an unknown claim is ignored.
+        let mut json = serde_json::to_value(&supabase).unwrap();
+        json["aud"] = "authenticated".into();
+        let token = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &json,
+            &EncodingKey::from_secret(b"s"),
+        )
+        .unwrap();
+        assert_eq!(verify(&token, b"s", project).unwrap().role, Role::Editor);
+        supabase.sync_role = None;
+        let plain = sign(&supabase, b"s").unwrap();
+        assert_eq!(
+            verify(&plain, b"s", project).unwrap_err().code(),
+            "auth.unknown_role"
+        );
+    }
+
     fn claims(project: Uuid, role: &str, exp: u64) -> Claims {
         Claims {
             project_id: project.to_string(),
             role: role.to_owned(),
             exp,
             sub: None,
+            sync_role: None,
+            client_id: Some(9),
         }
     }
 
@@ -146,7 +266,13 @@ mod tests {
     fn each_refusal_has_its_code_and_status() {
         let project = Uuid::from_u128(1);
         let good = sign(&claims(project, "agent", FAR), b"s").unwrap();
-        assert_eq!(verify(&good, b"s", project), Ok(Role::Agent));
+        assert_eq!(
+            verify(&good, b"s", project),
+            Ok(Grant {
+                role: Role::Agent,
+                client: Some(9)
+            })
+        );
         let cases = [
             (verify(&good, b"other", project), "auth.bad_signature", 401),
             (
@@ -178,6 +304,18 @@ mod tests {
             let error = result.unwrap_err();
             assert_eq!((error.code(), error.status()), (code, status), "{error}");
         }
+        let grant = verify(&good, b"s", project).unwrap();
+        assert_eq!(grant.check_client(9), Ok(()));
+        let error = grant.check_client(10).unwrap_err();
+        assert_eq!((error.code(), error.status()), ("auth.wrong_client", 403));
+        let anonymous = Grant {
+            role: Role::Editor,
+            client: None,
+        };
+        assert_eq!(
+            anonymous.check_client(1).unwrap_err().code(),
+            "auth.no_client"
+        );
         assert_eq!(
             AuthError::Missing.to_string(),
             "no token: pass ?token= or Authorization: Bearer"

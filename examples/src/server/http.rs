@@ -17,11 +17,11 @@ use uuid::Uuid;
 use velocity_sync::protocol::{
     ClientMessage, ErrorMessage, ProtocolError, ServerMessage, decode_client,
 };
-use velocity_sync::{ClientId, ContentHash, Role};
+use velocity_sync::{ClientId, ContentHash};
 
-use super::auth::{self, AuthError};
-use super::commit::Committer;
-use super::project::{self, Inbound, Outbox, ProjectSettings, SharedStore};
+use super::auth::{self, AuthError, Grant};
+use super::project::{self, Inbound, Outbox, ProjectSettings};
+use super::worker::StoreHandle;
 
 /// Initial read buffer and write threshold of a WebSocket, bytes.
 const CONNECTION_BUFFER: usize = 8 << 10;
@@ -29,9 +29,8 @@ const CONNECTION_BUFFER: usize = 8 << 10;
 /// Everything the handlers share.
 pub struct AppState {
     pub(crate) secret: Vec<u8>,
-    pub(crate) store: SharedStore,
-    /// Group commit of every project's ops log appends.
-    pub(crate) committer: Committer,
+    /// The stores (connections), each serving the projects that hash to it.
+    pub(crate) stores: Vec<StoreHandle>,
     pub(crate) settings: ProjectSettings,
     pub(crate) projects: std::sync::Mutex<HashMap<Uuid, mpsc::Sender<Inbound>>>,
     pub(crate) next_conn: AtomicU64,
@@ -43,20 +42,21 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The store serving `key` (a project id, a hash).
+    fn store_for(&self, key: u128) -> Option<StoreHandle> {
+        let index = (key % self.stores.len().max(1) as u128) as usize;
+        self.stores.get(index).cloned()
+    }
+
     /// The task of `project`, started when needed.
     fn project(&self, project: Uuid) -> Option<mpsc::Sender<Inbound>> {
         let mut projects = self.projects.lock().ok()?;
         if let Some(tx) = projects.get(&project).filter(|tx| !tx.is_closed()) {
             return Some(tx.clone());
         }
+        let store = self.store_for(project.as_u128())?;
         let (tx, rx) = mpsc::channel(4096);
-        tokio::spawn(project::run(
-            project,
-            Arc::clone(&self.store),
-            self.committer.clone(),
-            self.settings,
-            rx,
-        ));
+        tokio::spawn(project::run(project, store, self.settings, rx));
         projects.insert(project, tx.clone());
         Some(tx)
     }
@@ -116,7 +116,7 @@ fn authorize(
     project: Uuid,
     query: &HashMap<String, String>,
     headers: &HeaderMap,
-) -> Result<Role, Refusal> {
+) -> Result<Grant, Refusal> {
     let result = token(query, headers)
         .ok_or(AuthError::Missing)
         .and_then(|token| auth::verify(token, &state.secret, project));
@@ -166,11 +166,13 @@ async fn blob(State(state): State<Arc<AppState>>, Path(hash): Path<String>) -> R
             "not a 64-digit hex BLAKE3 hash",
         );
     };
-    let store = Arc::clone(&state.store);
-    let found =
-        tokio::task::spawn_blocking(move || store.lock().ok().map(|mut s| s.blob(&hash))).await;
+    let key = u128::from_le_bytes(hash.as_bytes()[..16].try_into().unwrap_or_default());
+    let found = match state.store_for(key) {
+        Some(store) => store.call(move |s| s.blob(&hash)).await,
+        None => Ok(None),
+    };
     match found {
-        Ok(Some(Ok(Some(bytes)))) => (
+        Ok(Some(bytes)) => (
             [
                 (header::ETAG, format!("\"{hash}\"")),
                 (
@@ -182,7 +184,7 @@ async fn blob(State(state): State<Arc<AppState>>, Path(hash): Path<String>) -> R
             bytes,
         )
             .into_response(),
-        Ok(Some(Ok(None))) => refuse(
+        Ok(None) => refuse(
             StatusCode::NOT_FOUND,
             "http.no_blob",
             "no blob with this hash",
@@ -206,8 +208,8 @@ async fn ws(
         Ok(project) => project,
         Err(refusal) => return refusal.into_response(),
     };
-    let role = match authorize(&state, project, &query, &headers) {
-        Ok(role) => role,
+    let grant = match authorize(&state, project, &query, &headers) {
+        Ok(grant) => grant,
         Err(refusal) => return refusal.into_response(),
     };
     // Frames a little over the protocol limit still arrive, so the client
@@ -221,7 +223,7 @@ async fn ws(
         .write_buffer_size(CONNECTION_BUFFER)
         .max_message_size(max)
         .max_frame_size(max)
-        .on_upgrade(move |socket| connection(state, project, role, socket))
+        .on_upgrade(move |socket| connection(state, project, grant, socket))
 }
 
 fn error_text(error: &ProtocolError) -> Utf8Bytes {
@@ -237,7 +239,8 @@ fn error_text(error: &ProtocolError) -> Utf8Bytes {
 }
 
 /// Serves one WebSocket: the first message must be `sync:hello`.
-async fn connection(state: Arc<AppState>, project: Uuid, role: Role, mut socket: WebSocket) {
+async fn connection(state: Arc<AppState>, project: Uuid, grant: Grant, mut socket: WebSocket) {
+    let role = grant.role;
     let conn = state.next_conn.fetch_add(1, Ordering::Relaxed);
     let limits = state.settings.config.limits;
     let (tx, mut rx) = Outbox::new(state.send_queue);
@@ -272,6 +275,21 @@ async fn connection(state: Arc<AppState>, project: Uuid, role: Role, mut socket:
                 match (&joined, message) {
                     (None, ClientMessage::Hello(hello)) => {
                         let client = hello.client;
+                        // The token says which client id this socket is.
+                        // (The database's own id, u64::MAX, is above the
+                        // 2^53 - 1 any hello may name.)
+                        let bound = grant.check_client(client);
+                        if let Err(error) = bound {
+                            tracing::info!(%project, conn, code = error.code(), "hello refused");
+                            let refusal = ServerMessage::Error(ErrorMessage {
+                                code: error.code().to_owned(),
+                                message: error.to_string(),
+                                seq: None,
+                                id: None,
+                            });
+                            let _ = socket.send(Message::Text(Utf8Bytes::from(refusal.to_json()))).await;
+                            break;
+                        }
                         let Some(tx) = tx.take() else { break };
                         let Some(project_tx) = state.project(project) else { break };
                         let join = Inbound::Join { client, role, conn, tx };

@@ -1,17 +1,25 @@
 //! The sync server: [`ProjectServer`](velocity_sync::ProjectServer)s served
-//! over WebSockets and HTTP, persisted to SQLite (see `sql/sqlite_schema.sql`).
+//! over WebSockets and HTTP, persisted to SQLite (see `sql/sqlite_schema.sql`)
+//! or PostgreSQL (`sql/pg_sync.sql` next to the platform's `project_files`).
 //!
 //! - [`auth`]: HS256 tokens naming a project and a role;
 //! - [`store`]: the [`Store`] trait and [`SqliteStore`];
-//! - [`project`]: one task per project (batching, routing, checkpoints);
-//! - [`commit`]: group commit of every project's ops log appends;
+//! - [`pg`]: [`PgStore`], several instances on one database;
+//! - [`pg_table`]: which shape a database's `project_files` has;
+//! - [`foreign`]: `project_files` writes by other code, as protocol messages;
+//! - [`worker`]: a thread per store, committing many projects' steps at once;
+//! - [`project`]: one task per project (batching, group commit, routing,
+//!   checkpoints);
 //! - [`http`]: the endpoints.
 
 pub mod auth;
-pub mod commit;
+pub mod foreign;
 pub mod http;
+pub mod pg;
+pub mod pg_table;
 pub mod project;
 pub mod store;
+pub mod worker;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -22,6 +30,8 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use velocity_sync::ServerConfig;
 
+pub use self::pg::PgStore;
+pub use self::pg_table::TableError;
 pub use self::store::{SqliteStore, StorageError, Store};
 
 /// How a server runs.
@@ -69,13 +79,40 @@ impl Server {
         store: impl Store,
         options: Options,
     ) -> std::io::Result<Self> {
+        Self::bind_stores(addr, vec![store], options).await
+    }
+
+    /// Binds `addr` over several stores of one database (connections):
+    /// each project is served by one of them, chosen by its id, so
+    /// projects commit in parallel. Changes are announced by the first.
+    ///
+    /// # Errors
+    /// When the address cannot be bound, or `stores` is empty.
+    pub async fn bind_stores<S: Store>(
+        addr: SocketAddr,
+        stores: Vec<S>,
+        options: Options,
+    ) -> std::io::Result<Self> {
+        if stores.is_empty() {
+            return Err(std::io::Error::other("no store"));
+        }
         let listener = TcpListener::bind(addr).await?;
-        let store: project::SharedStore = Arc::new(Mutex::new(store));
-        let committer = commit::Committer::start(Arc::clone(&store))?;
+        // A store may block while it subscribes: off the executor.
+        let (stores, changes) = tokio::task::spawn_blocking(move || {
+            let mut stores = stores;
+            let changes = stores.first_mut().and_then(Store::changes);
+            (stores, changes)
+        })
+        .await
+        .map_err(std::io::Error::other)?;
+        let stores = stores
+            .into_iter()
+            .enumerate()
+            .map(|(i, store)| worker::StoreHandle::spawn(store, &format!("store-{i}")))
+            .collect::<std::io::Result<Vec<_>>>()?;
         let state = Arc::new(http::AppState {
             secret: options.jwt_secret,
-            store,
-            committer,
+            stores,
             settings: project::ProjectSettings {
                 config: options.config,
                 checkpoint_after: options.checkpoint_after,
@@ -86,6 +123,9 @@ impl Server {
             send_queue: options.send_queue.max(1),
             heartbeat: options.heartbeat,
         });
+        if let Some(changes) = changes {
+            tokio::spawn(forward_changes(Arc::downgrade(&state), changes));
+        }
         Ok(Self { listener, state })
     }
 
@@ -108,5 +148,36 @@ impl Server {
         axum::serve(self.listener, http::router(self.state))
             .with_graceful_shutdown(shutdown)
             .await
+    }
+}
+
+/// Wakes the project tasks whose projects other writers changed (a nil id:
+/// every project), until the server stops.
+async fn forward_changes(
+    state: std::sync::Weak<http::AppState>,
+    mut changes: tokio::sync::mpsc::UnboundedReceiver<store::Change>,
+) {
+    while let Some((project, n)) = changes.recv().await {
+        let Some(state) = state.upgrade() else { return };
+        let targets: Vec<_> = match state.projects.lock() {
+            Ok(projects) => projects
+                .iter()
+                .filter(|(id, _)| project.is_nil() || **id == project)
+                .map(|(_, tx)| tx.clone())
+                .collect(),
+            Err(_) => return,
+        };
+        drop(state);
+        for tx in targets {
+            if n.is_some() {
+                // Another instance's events: a full queue means the task
+                // is busy, and its next step catches up anyway.
+                let _ = tx.try_send(project::Inbound::Poll(n));
+            } else {
+                // A foreign write must reach the task: it is the only
+                // reason the task reads the queue.
+                let _ = tx.send(project::Inbound::Poll(n)).await;
+            }
+        }
     }
 }

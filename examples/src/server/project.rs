@@ -4,8 +4,8 @@
 //! the connections, and writes `project_files` at checkpoints.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::ws::Utf8Bytes;
@@ -15,8 +15,12 @@ use uuid::Uuid;
 use velocity_sync::protocol::{ClientMessage, Event, ServerMessage};
 use velocity_sync::{ClientId, FileEntry, FileId, ProjectServer, Recipient, Role, ServerConfig};
 
-use super::commit::Committer;
-use super::store::{CheckpointWrite, StorageError, Store, written_entries};
+use velocity_sync::server::Outbound;
+
+use super::store::{
+    Batch, CheckpointWrite, ForeignChange, Job, Pending, StorageError, written_entries,
+};
+use super::worker::StoreHandle;
 
 /// Messages a project task takes.
 #[derive(Debug)]
@@ -50,7 +54,16 @@ pub enum Inbound {
     },
     /// The manifest as JSON, for `GET /projects/{id}/manifest`.
     Manifest(oneshot::Sender<String>),
+    /// Other writers changed the project: another instance committed up to
+    /// event `Some(n)`, or a foreign `project_files` write (`None`) is
+    /// queued. Take the ordering lock and catch up (a poll for an event this
+    /// task already has is dropped without touching the database).
+    Poll(Option<u64>),
 }
+
+/// The client id foreign `project_files` writes are applied as (an editor
+/// without a connection). Tokens never grant it.
+pub const DATABASE_CLIENT: ClientId = u64::MAX;
 
 /// Direct replies (a catch-up's hydration batches) may queue this many
 /// times the broadcast limit: a catch-up is a legitimate burst, bounded by
@@ -111,9 +124,6 @@ impl OutboxReceiver {
     }
 }
 
-/// The store shared by every project task.
-pub type SharedStore = Arc<Mutex<dyn Store>>;
-
 /// Settings of a project task.
 #[derive(Debug, Clone, Copy)]
 pub struct ProjectSettings {
@@ -125,71 +135,66 @@ pub struct ProjectSettings {
     pub batch: usize,
 }
 
-async fn blocking<T: Send + 'static>(
-    store: &SharedStore,
-    f: impl FnOnce(&mut dyn Store) -> Result<T, StorageError> + Send + 'static,
-) -> Result<T, StorageError> {
-    let store = Arc::clone(store);
-    match tokio::task::spawn_blocking(move || {
-        let mut guard = store
-            .lock()
-            .map_err(|_| StorageError::Sqlite(rusqlite::Error::InvalidQuery))?;
-        f(&mut *guard)
-    })
-    .await
-    {
-        Ok(result) => result,
-        Err(join) => Err(StorageError::Sqlite(
-            rusqlite::Error::ToSqlConversionFailure(Box::new(join)),
-        )),
-    }
-}
-
 /// Loads `project` (checkpoint + replayed ops) and serves it until its
 /// inbound channel closes or storage fails.
 pub async fn run(
     project: Uuid,
-    store: SharedStore,
-    committer: Committer,
+    store: StoreHandle,
     settings: ProjectSettings,
     mut rx: mpsc::Receiver<Inbound>,
 ) {
     let limits = settings.config.manifest_limits;
-    let loaded = match blocking(&store, move |s| s.load(project, limits)).await {
+    let loaded = match store.call(move |s| s.load(project, limits)).await {
         Ok(loaded) => loaded,
         Err(error) => {
             tracing::error!(%project, %error, "cannot load project");
             return;
         }
     };
-    let mut written = written_entries(&loaded.manifest);
-    let mut rows_n = loaded.n;
-    let mut server =
-        ProjectServer::with_store(loaded.manifest, loaded.blobs, loaded.n, settings.config);
+    let written = written_entries(&loaded.manifest);
+    let rows_n = loaded.n;
+    // Ids the core server derives itself must not repeat across projects.
+    let config = ServerConfig {
+        project: Some(project),
+        ..settings.config
+    };
+    let mut server = ProjectServer::with_store(loaded.manifest, loaded.blobs, loaded.n, config);
     for event in &loaded.events {
         if let Err(error) = server.replay(event) {
             tracing::error!(%project, n = event.n, %error, "cannot replay the ops log");
             return;
         }
     }
+    server.connect(DATABASE_CLIENT, Role::Editor);
     tracing::info!(%project, n = server.event_number(), replayed = loaded.events.len(), "project loaded");
     let mut task = Task {
         project,
         store,
+        persisted: server.event_number(),
         server,
         conns: HashMap::new(),
-        persisted: 0,
+        written,
+        rows_n,
+        pending_rows: None,
+        check_foreign: true,
     };
-    task.persisted = task.server.event_number();
     let mut deadline: Option<Instant> = None;
     loop {
         let first = tokio::select! {
             message = rx.recv() => message,
             () = sleep_until(deadline) => {
                 deadline = None;
-                if let Err(error) = task.checkpoint(&mut written, &mut rows_n).await {
-                    tracing::error!(%project, %error, "checkpoint failed; project stops");
+                let Some((back, result)) = task.ordered(Vec::new(), true).await else {
+                    tracing::error!(%project, "store thread gone; project stops");
                     return;
+                };
+                task = back;
+                match result {
+                    Ok(outbound) => task.route(outbound),
+                    Err(error) => {
+                        tracing::error!(%project, %error, "checkpoint failed; project stops");
+                        return;
+                    }
                 }
                 continue;
             }
@@ -202,27 +207,35 @@ pub async fn run(
                 Err(_) => break,
             }
         }
-        let mut outbound = Vec::new();
-        for message in batch {
-            task.apply(message);
-            while let Some(out) = task.server.poll_outbound() {
-                outbound.push(out);
-            }
+        // Our own commits come back as notices too: those cost nothing.
+        let at = task.server.event_number();
+        batch.retain(|m| !matches!(m, Inbound::Poll(Some(n)) if *n <= at));
+        if batch.is_empty() {
+            continue;
         }
-        let events = task.new_events(&outbound);
-        if !events.is_empty() {
-            let count = events.len();
-            if let Err(error) = committer.append(project, events).await {
-                tracing::error!(%project, %error, "ops log append failed; project stops");
+        let before = task.persisted;
+        let Some((back, result)) = task.ordered(batch, false).await else {
+            tracing::error!(%project, "store thread gone; project stops");
+            return;
+        };
+        task = back;
+        match result {
+            Ok(outbound) => {
+                if task.persisted > before && deadline.is_none() {
+                    deadline = Some(Instant::now() + settings.checkpoint_after);
+                }
+                task.route(outbound);
+            }
+            Err(error) => {
+                tracing::error!(%project, %error, "ordering failed; project stops");
                 return;
             }
-            tracing::debug!(%project, count, "events committed");
-            deadline = Some(Instant::now() + settings.checkpoint_after);
         }
-        task.route(outbound);
     }
-    if let Err(error) = task.checkpoint(&mut written, &mut rows_n).await {
-        tracing::error!(%project, %error, "final checkpoint failed");
+    match task.ordered(Vec::new(), true).await {
+        Some((_, Ok(_))) => {}
+        Some((_, Err(error))) => tracing::error!(%project, %error, "final checkpoint failed"),
+        None => tracing::error!(%project, "store thread gone before the final checkpoint"),
     }
 }
 
@@ -235,11 +248,21 @@ async fn sleep_until(deadline: Option<Instant>) {
 
 struct Task {
     project: Uuid,
-    store: SharedStore,
+    store: StoreHandle,
     server: ProjectServer,
     conns: HashMap<ClientId, (u64, Outbox)>,
     /// The last event number in the ops log.
     persisted: u64,
+    /// Rows as written at the last checkpoint, by id.
+    written: HashMap<FileId, FileEntry>,
+    /// The event number those rows include.
+    rows_n: u64,
+    /// Rows a checkpoint is writing, until its transaction commits.
+    pending_rows: Option<(HashMap<FileId, FileEntry>, u64)>,
+    /// Whether the next step looks for queued foreign writes: after the
+    /// load, and after a notice of one (`Poll(None)`); the trigger always
+    /// notifies, and a lost LISTEN connection polls every project.
+    check_foreign: bool,
 }
 
 impl Task {
@@ -270,6 +293,7 @@ impl Task {
                     self.server.disconnect(client);
                 }
             }
+            Inbound::Poll(_) => {}
             Inbound::Manifest(reply) => {
                 let manifest = self.server.manifest();
                 let json = serde_json::json!({
@@ -284,7 +308,7 @@ impl Task {
     }
 
     /// Events among `outbound` not yet in the ops log, in order.
-    fn new_events(&mut self, outbound: &[velocity_sync::server::Outbound]) -> Vec<Event> {
+    fn new_events(&mut self, outbound: &[Outbound]) -> Vec<Event> {
         let mut events = Vec::new();
         for out in outbound {
             match &*out.message {
@@ -300,7 +324,7 @@ impl Task {
 
     /// Sends each message to its recipients; drops connections whose
     /// queue is full (they catch up through the ladder on reconnect).
-    fn route(&mut self, outbound: Vec<velocity_sync::server::Outbound>) {
+    fn route(&mut self, outbound: Vec<Outbound>) {
         let mut dropped = Vec::new();
         for out in outbound {
             let text = Utf8Bytes::from(out.message.to_json());
@@ -338,34 +362,116 @@ impl Task {
         }
     }
 
-    /// Checkpoints edited text, then writes every changed row, the
-    /// checkpoint number and the events in one transaction.
-    async fn checkpoint(
+    /// Runs one ordering step on the store's thread: catches up on what
+    /// others committed, applies `batch` (and a checkpoint when asked),
+    /// and commits the new events before anything is sent. Returns the
+    /// task and, once committed, the messages to route; `None` when the
+    /// store's thread is gone (the task went with it).
+    async fn ordered(
+        self,
+        batch: Vec<Inbound>,
+        checkpoint: bool,
+    ) -> Option<(Self, Result<Vec<Outbound>, StorageError>)> {
+        let (reply, answer) = oneshot::channel();
+        let store = self.store.clone();
+        let foreign = self.check_foreign || batch.iter().any(|m| matches!(m, Inbound::Poll(None)));
+        let job = TaskJob {
+            foreign,
+            task: self,
+            batch: Some(batch),
+            checkpoint,
+            outbound: Vec::new(),
+            reply,
+        };
+        if !store.order(Box::new(job)) {
+            return None;
+        }
+        answer.await.ok()
+    }
+
+    /// Inside the ordering transaction: everything [`Self::ordered`] does
+    /// short of committing.
+    fn step(
         &mut self,
-        written: &mut HashMap<FileId, FileEntry>,
-        rows_n: &mut u64,
-    ) -> Result<(), StorageError> {
-        let _ = self.server.checkpoint();
-        let mut outbound = Vec::new();
+        pending: Pending,
+        batch: Vec<Inbound>,
+        checkpoint: bool,
+        outbound: &mut Vec<Outbound>,
+    ) -> Result<Batch, StorageError> {
+        let project = self.project;
+        for event in pending.events {
+            self.server
+                .replay(&event)
+                .map_err(|error| StorageError::Apply {
+                    project,
+                    reason: format!("event {} of another instance: {error}", event.n),
+                })?;
+            self.persisted = self.persisted.max(event.n);
+            // Clients here learn it like any broadcast; its author is
+            // connected elsewhere.
+            outbound.push(Outbound {
+                to: Recipient::All,
+                message: Arc::new(ServerMessage::Event(event)),
+            });
+        }
+        for change in pending.foreign {
+            self.foreign(change);
+        }
+        for message in batch {
+            self.apply(message);
+        }
+        let mut write = None;
+        if checkpoint {
+            let _ = self.server.checkpoint();
+        }
         while let Some(out) = self.server.poll_outbound() {
             outbound.push(out);
         }
-        let events = self.new_events(&outbound);
-        let n = self.server.event_number();
-        if n == *rows_n && events.is_empty() {
-            self.route(outbound);
-            return Ok(());
+        let events = self.new_events(outbound);
+        if checkpoint && (self.server.event_number() != self.rows_n || !events.is_empty()) {
+            write = Some(self.checkpoint_write());
         }
-        let current = written_entries(self.server.manifest());
-        let mut write = CheckpointWrite {
+        Ok(Batch {
             events,
+            checkpoint: write,
+        })
+    }
+
+    /// After a commit: the checkpoint's rows are now what is written, and
+    /// the foreign queue was read if it was asked for.
+    fn committed(&mut self, foreign_read: bool) {
+        if foreign_read {
+            self.check_foreign = false;
+        }
+        if let Some((current, n)) = self.pending_rows.take() {
+            self.written = current;
+            self.rows_n = n;
+        }
+    }
+
+    /// A foreign write to `project_files`, applied as one more ordered
+    /// event of the built-in database client (see [`super::foreign`]).
+    fn foreign(&mut self, change: ForeignChange) {
+        let seq = self.server.event_number() + 1;
+        if let Some(message) = super::foreign::message(&self.server, change, seq) {
+            tracing::debug!(project = %self.project, kind = message.name(), "foreign write");
+            self.server.handle(DATABASE_CLIENT, message);
+        }
+    }
+
+    /// The rows that changed since the last checkpoint, remembered as
+    /// pending until the transaction commits.
+    fn checkpoint_write(&mut self) -> CheckpointWrite {
+        let current = written_entries(self.server.manifest());
+        let n = self.server.event_number();
+        let mut write = CheckpointWrite {
             n,
             manifest_version: self.server.manifest().version(),
             manifest_parent: self.server.manifest().parent(),
             ..CheckpointWrite::default()
         };
         for (id, entry) in &current {
-            if written.get(id) != Some(entry) {
+            if self.written.get(id) != Some(entry) {
                 let content = self.server.content(id).unwrap_or_default();
                 write.upserts.push((entry.clone(), content));
             }
@@ -375,18 +481,60 @@ impl Task {
             .filter(|entry| entry.executable)
             .filter_map(|entry| entry.id)
             .collect();
-        write.removed = written
+        write.removed = self
+            .written
             .keys()
             .filter(|id| !current.contains_key(id))
             .copied()
             .collect();
-        let (upserts, removed) = (write.upserts.len(), write.removed.len());
-        let project = self.project;
-        blocking(&self.store, move |s| s.checkpoint(project, &write)).await?;
-        tracing::debug!(%project, n, upserts, removed, "checkpoint written");
-        *written = current;
-        *rows_n = n;
-        self.route(outbound);
-        Ok(())
+        tracing::debug!(project = %self.project, n, upserts = write.upserts.len(), removed = write.removed.len(), "checkpoint");
+        self.pending_rows = Some((current, n));
+        write
+    }
+}
+
+/// A task's ordering step, queued on its store's thread.
+struct TaskJob {
+    task: Task,
+    /// Whether this step reads the foreign queue.
+    foreign: bool,
+    batch: Option<Vec<Inbound>>,
+    checkpoint: bool,
+    outbound: Vec<Outbound>,
+    reply: oneshot::Sender<(Task, Result<Vec<Outbound>, StorageError>)>,
+}
+
+impl Job for TaskJob {
+    fn project(&self) -> Uuid {
+        self.task.project
+    }
+
+    fn after(&self) -> u64 {
+        self.task.server.event_number()
+    }
+
+    fn foreign(&self) -> bool {
+        self.foreign
+    }
+
+    fn step(&mut self, pending: Pending) -> Result<Batch, StorageError> {
+        let batch = self.batch.take().unwrap_or_default();
+        self.task
+            .step(pending, batch, self.checkpoint, &mut self.outbound)
+    }
+
+    fn finish(self: Box<Self>, result: Result<(), StorageError>) {
+        let Self {
+            mut task,
+            outbound,
+            reply,
+            foreign,
+            ..
+        } = *self;
+        let result = result.map(|()| {
+            task.committed(foreign);
+            outbound
+        });
+        let _ = reply.send((task, result));
     }
 }

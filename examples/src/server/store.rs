@@ -11,7 +11,9 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 use uuid::Uuid;
 use velocity_sync::protocol::{Event, EventChange};
-use velocity_sync::rows::{MismatchPolicy, Row, RowContext, RowShape, decode_row, encode_row};
+use velocity_sync::rows::{
+    DecodedRow, MismatchPolicy, Row, RowContext, RowShape, decode_row, encode_row,
+};
 use velocity_sync::{
     BlobStore, ContentHash, FileEntry, FileId, Manifest, ManifestId, ManifestLimits,
     MemoryBlobStore,
@@ -63,12 +65,52 @@ pub enum StorageError {
         /// Why.
         source: velocity_sync::RowError,
     },
-    /// The store's lock or its committer thread is gone (a panic elsewhere).
-    #[error("the store is no longer available")]
-    Stopped,
     /// SQLite failed.
     #[error("sqlite: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// PostgreSQL failed.
+    #[error("postgres: {0}")]
+    Postgres(#[from] postgres::Error),
+    /// The ops log has moved past what this instance can catch up on
+    /// (another instance checkpointed and pruned the events it lacks).
+    #[error("project {project} is at event {at} but the ops log starts after {pruned}: reload it")]
+    Behind {
+        /// The project.
+        project: Uuid,
+        /// This instance's event number.
+        at: u64,
+        /// The event number the log was pruned to.
+        pruned: u64,
+    },
+    /// Events another instance committed do not apply here.
+    #[error("project {project}: {reason}")]
+    Apply {
+        /// The project.
+        project: Uuid,
+        /// Why.
+        reason: String,
+    },
+    /// The store's lock was poisoned or its worker thread failed.
+    #[error("storage worker failed: {0}")]
+    Worker(String),
+}
+
+impl StorageError {
+    /// The stable code of this error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::BadEvent { .. } => "storage.bad_event",
+            Self::BadExecutableIds { .. } => "storage.bad_executable_ids",
+            Self::BadManifestId { .. } => "storage.bad_manifest_id",
+            Self::Manifest { .. } => "storage.manifest",
+            Self::Row { .. } => "storage.row",
+            Self::Sqlite(_) => "storage.sqlite",
+            Self::Postgres(_) => "storage.postgres",
+            Self::Behind { .. } => "storage.behind",
+            Self::Apply { .. } => "storage.apply",
+            Self::Worker(_) => "storage.worker",
+        }
+    }
 }
 
 /// A project as stored: its manifest and contents as of the last
@@ -85,11 +127,10 @@ pub struct Loaded {
     pub events: Vec<Event>,
 }
 
-/// What one checkpoint writes, in one transaction.
+/// What a checkpoint writes: the `project_files` rows that changed since
+/// the last one and where they now stand.
 #[derive(Debug, Default)]
 pub struct CheckpointWrite {
-    /// Events not yet in the ops log (the checkpoint's own, typically).
-    pub events: Vec<Event>,
     /// The event number the rows now include.
     pub n: u64,
     /// The manifest's version and parent, so a rebuilt one keeps its id.
@@ -104,8 +145,69 @@ pub struct CheckpointWrite {
     pub executable: Vec<FileId>,
 }
 
+/// A `project_files` row written by code other than this server (found by
+/// the trigger of `sql/pg_sync.sql`), as it was written.
+#[derive(Debug)]
+pub struct ForeignChange {
+    /// The row's id.
+    pub file: FileId,
+    /// The row decoded with the table's codec; `None` when it was deleted.
+    pub row: Option<DecodedRow>,
+    /// The `content` column the write replaced (updates only).
+    pub base: Option<String>,
+}
+
+/// What the store found when it took a project's ordering lock: events
+/// other instances committed after this one's last, and foreign writes.
+#[derive(Debug, Default)]
+pub struct Pending {
+    /// Events to replay first, in order.
+    pub events: Vec<Event>,
+    /// Foreign writes to apply, oldest first.
+    pub foreign: Vec<ForeignChange>,
+}
+
+/// What one ordering step commits, in one transaction.
+#[derive(Debug, Default)]
+pub struct Batch {
+    /// New events, in order.
+    pub events: Vec<Event>,
+    /// Rows to bring up to date, when the step checkpointed.
+    pub checkpoint: Option<CheckpointWrite>,
+}
+
+/// A change announced by [`Store::changes`]: the project, and the event
+/// number another instance committed up to (`None`: a foreign write).
+pub type Change = (Uuid, Option<u64>);
+
+/// The function a store runs while it holds a project's ordering lock.
+pub type Step<'a> = dyn FnMut(Pending) -> Result<Batch, StorageError> + 'a;
+
+/// One project's ordering step, queued for a store's thread
+/// ([`Store::order_many`]).
+pub trait Job: Send {
+    /// The project.
+    fn project(&self) -> Uuid;
+    /// The last event this instance has of it.
+    fn after(&self) -> u64;
+    /// Whether foreign `project_files` writes may be queued for the project
+    /// (a notice said so, or none was seen yet): a store may skip looking
+    /// when false.
+    fn foreign(&self) -> bool {
+        true
+    }
+    /// The step: see [`Store::order`].
+    ///
+    /// # Errors
+    /// Whatever the step refuses; its writes are then rolled back.
+    fn step(&mut self, pending: Pending) -> Result<Batch, StorageError>;
+    /// Called once, after the commit (or the failure): `Ok` means the
+    /// step's events are durable.
+    fn finish(self: Box<Self>, result: Result<(), StorageError>);
+}
+
 /// Durable storage for projects. Calls block: run them off the async
-/// executor (`spawn_blocking`).
+/// executor (on a [`StoreHandle`](super::worker::StoreHandle)'s thread).
 pub trait Store: Send + 'static {
     /// The project as stored (an empty project when unknown).
     ///
@@ -113,39 +215,41 @@ pub trait Store: Send + 'static {
     /// [`StorageError`] when it cannot be read.
     fn load(&mut self, project: Uuid, limits: ManifestLimits) -> Result<Loaded, StorageError>;
 
-    /// Appends events to the ops log in one transaction (one fsync for all:
-    /// group commit). Returns once they are durable.
+    /// Orders the project's next events. In one transaction: takes the
+    /// project's ordering lock (so one instance at a time appends), hands
+    /// `step` what others committed after event `after` ([`Pending`]), then
+    /// stores the events and checkpoint `step` returns and commits (one
+    /// fsync for the whole batch: group commit). Returns once durable.
     ///
     /// # Errors
-    /// [`StorageError`]; then none of them is stored.
-    fn append(&mut self, project: Uuid, events: &[Event]) -> Result<(), StorageError>;
+    /// [`StorageError`], or `step`'s error; then nothing is stored.
+    fn order(&mut self, project: Uuid, after: u64, step: &mut Step<'_>)
+    -> Result<(), StorageError>;
 
-    /// Appends the events of several projects, all or nothing. The default
-    /// appends project by project; stores override it to share one
-    /// transaction (and one fsync) between all of them.
-    ///
-    /// # Errors
-    /// [`StorageError`]; then none of them is stored (with the default,
-    /// the projects before the failing one are).
-    fn append_many(&mut self, batch: &[(Uuid, &[Event])]) -> Result<(), StorageError> {
-        for (project, events) in batch {
-            self.append(*project, events)?;
+    /// Orders several projects' steps, committing them together where the
+    /// store can (one flush for all: group commit across projects); each
+    /// job is finished after the commit. The default runs them one by one.
+    fn order_many(&mut self, jobs: Vec<Box<dyn Job>>) {
+        for mut job in jobs {
+            let (project, after) = (job.project(), job.after());
+            let result = self.order(project, after, &mut |pending| job.step(pending));
+            job.finish(result);
         }
-        Ok(())
     }
-
-    /// Writes a checkpoint: events, rows, the new checkpoint number; drops
-    /// the ops it covers. All or nothing.
-    ///
-    /// # Errors
-    /// [`StorageError`]; then nothing is written.
-    fn checkpoint(&mut self, project: Uuid, write: &CheckpointWrite) -> Result<(), StorageError>;
 
     /// A content by hash.
     ///
     /// # Errors
     /// [`StorageError`] when it cannot be read.
     fn blob(&mut self, hash: &ContentHash) -> Result<Option<Vec<u8>>, StorageError>;
+
+    /// Projects whose log or rows other writers changed, as they are
+    /// announced: another instance's commit up to event `Some(n)`, or a
+    /// foreign write (`None`); the nil project means every project.
+    /// `None` for a store nobody else writes. Called once, at start.
+    fn changes(&mut self) -> Option<tokio::sync::mpsc::UnboundedReceiver<Change>> {
+        None
+    }
 }
 
 /// The embedded default: one SQLite file.
@@ -304,76 +408,94 @@ impl Store for SqliteStore {
         })
     }
 
-    fn append(&mut self, project: Uuid, events: &[Event]) -> Result<(), StorageError> {
-        self.append_many(&[(project, events)])
-    }
-
-    fn append_many(&mut self, batch: &[(Uuid, &[Event])]) -> Result<(), StorageError> {
+    fn order(
+        &mut self,
+        project: Uuid,
+        _after: u64,
+        step: &mut Step<'_>,
+    ) -> Result<(), StorageError> {
+        // One process owns a SQLite file: nobody else appends.
         let tx = self.conn.transaction()?;
-        for (project, events) in batch {
-            insert_events(&tx, &project.to_string(), events)?;
+        let batch = step(Pending::default())?;
+        insert_events(&tx, &project.to_string(), &batch.events)?;
+        if let Some(write) = &batch.checkpoint {
+            write_checkpoint(&tx, project, self.created_by, write)?;
         }
         tx.commit()?;
         Ok(())
     }
 
-    fn checkpoint(&mut self, project: Uuid, write: &CheckpointWrite) -> Result<(), StorageError> {
-        let key = project.to_string();
-        let now = now_rfc3339();
-        let tx = self.conn.transaction()?;
-        insert_events(&tx, &key, &write.events)?;
-        for (entry, content) in &write.upserts {
-            let context = RowContext {
-                project_id: Some(project),
-                created_by: Some(self.created_by),
-                is_current_version: Some(true),
-                created_at: Some(now.clone()),
-                updated_at: Some(now.clone()),
-                ..RowContext::default()
-            };
-            let mut row = encode_row(RowShape::Rich, entry, content, &context)
-                .map_err(|source| StorageError::Row { project, source })?;
-            // Revision 0 is written too: the table's default (1) would give
-            // the rebuilt manifest another id.
-            row.entry("version".to_owned())
-                .or_insert(Value::from(entry.revision));
-            let columns: Vec<&String> = row.keys().collect();
-            let placeholders: Vec<String> = (1..=columns.len()).map(|i| format!("?{i}")).collect();
-            let updates: Vec<String> = columns
+    fn blob(&mut self, hash: &ContentHash) -> Result<Option<Vec<u8>>, StorageError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT bytes FROM sync_blobs WHERE hash = ?1",
+                params![hash.to_string()],
+                |row| row.get(0),
+            )
+            .optional()?)
+    }
+}
+
+/// Writes `write`'s rows, the checkpoint number and drops the ops it covers.
+fn write_checkpoint(
+    tx: &rusqlite::Transaction<'_>,
+    project: Uuid,
+    created_by: Uuid,
+    write: &CheckpointWrite,
+) -> Result<(), StorageError> {
+    let key = project.to_string();
+    let now = now_rfc3339();
+    for (entry, content) in &write.upserts {
+        let context = RowContext {
+            project_id: Some(project),
+            created_by: Some(created_by),
+            is_current_version: Some(true),
+            created_at: Some(now.clone()),
+            updated_at: Some(now.clone()),
+            ..RowContext::default()
+        };
+        let mut row = encode_row(RowShape::Rich, entry, content, &context)
+            .map_err(|source| StorageError::Row { project, source })?;
+        // Revision 0 is written too: the table's default (1) would give
+        // the rebuilt manifest another id.
+        row.entry("version".to_owned())
+            .or_insert(Value::from(entry.revision));
+        let columns: Vec<&String> = row.keys().collect();
+        let placeholders: Vec<String> = (1..=columns.len()).map(|i| format!("?{i}")).collect();
+        let updates: Vec<String> = columns
+            .iter()
+            .filter(|c| {
+                !matches!(
+                    c.as_str(),
+                    "id" | "created_at" | "created_by" | "project_id"
+                )
+            })
+            .map(|c| format!("{c} = excluded.{c}"))
+            .collect();
+        let sql = format!(
+            "INSERT INTO project_files ({}) VALUES ({}) ON CONFLICT(id) DO UPDATE SET {}",
+            columns
                 .iter()
-                .filter(|c| {
-                    !matches!(
-                        c.as_str(),
-                        "id" | "created_at" | "created_by" | "project_id"
-                    )
-                })
-                .map(|c| format!("{c} = excluded.{c}"))
-                .collect();
-            let sql = format!(
-                "INSERT INTO project_files ({}) VALUES ({}) ON CONFLICT(id) DO UPDATE SET {}",
-                columns
-                    .iter()
-                    .map(|c| c.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                placeholders.join(", "),
-                updates.join(", "),
-            );
-            let values: Vec<SqlValue> = row.values().map(sql_value).collect();
-            tx.prepare_cached(&sql)?
-                .execute(rusqlite::params_from_iter(values))?;
-            if !content.is_empty() {
-                tx.prepare_cached(
-                    "INSERT OR IGNORE INTO sync_blobs (hash, bytes) VALUES (?1, ?2)",
-                )?
+                .map(|c| c.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            placeholders.join(", "),
+            updates.join(", "),
+        );
+        let values: Vec<SqlValue> = row.values().map(sql_value).collect();
+        tx.prepare_cached(&sql)?
+            .execute(rusqlite::params_from_iter(values))?;
+        if !content.is_empty() {
+            tx.prepare_cached("INSERT OR IGNORE INTO sync_blobs (hash, bytes) VALUES (?1, ?2)")?
                 .execute(params![entry.hash.to_string(), content])?;
-            }
         }
-        for id in &write.removed {
-            tx.prepare_cached("DELETE FROM project_files WHERE id = ?1 AND project_id = ?2")?
-                .execute(params![id.to_string(), key])?;
-        }
-        tx.execute(
+    }
+    for id in &write.removed {
+        tx.prepare_cached("DELETE FROM project_files WHERE id = ?1 AND project_id = ?2")?
+            .execute(params![id.to_string(), key])?;
+    }
+    tx.execute(
             "INSERT INTO sync_projects (project_id, checkpoint_n, manifest_version, manifest_parent, executable_ids)
              VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT(project_id) DO UPDATE SET checkpoint_n = excluded.checkpoint_n,
@@ -390,24 +512,11 @@ impl Store for SqliteStore {
                 .to_string()
             ],
         )?;
-        tx.execute(
-            "DELETE FROM sync_ops WHERE project_id = ?1 AND n <= ?2",
-            params![key, write.n as i64],
-        )?;
-        tx.commit()?;
-        Ok(())
-    }
-
-    fn blob(&mut self, hash: &ContentHash) -> Result<Option<Vec<u8>>, StorageError> {
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT bytes FROM sync_blobs WHERE hash = ?1",
-                params![hash.to_string()],
-                |row| row.get(0),
-            )
-            .optional()?)
-    }
+    tx.execute(
+        "DELETE FROM sync_ops WHERE project_id = ?1 AND n <= ?2",
+        params![key, write.n as i64],
+    )?;
+    Ok(())
 }
 
 /// Rows written at the last checkpoint, by id (to write only what changed).

@@ -18,7 +18,9 @@ use uuid::Uuid;
 use velocity_sync::protocol::{ProtocolLimits, ServerMessage, decode_server};
 use velocity_sync::{ClientEvent, FileId, FilePath, ProjectClient};
 use velocity_sync_examples::server::auth::{Claims, sign};
-use velocity_sync_examples::server::{Options, Server, SqliteStore};
+use velocity_sync_examples::server::{Options, Server, SqliteStore, Store};
+
+pub mod pg;
 
 pub const SECRET: &[u8] = b"test-secret";
 /// Upper bound for any wait; conditions are polled, never slept on.
@@ -47,13 +49,25 @@ pub fn now_secs() -> u64 {
         .as_secs()
 }
 
+/// A token for `project` and `role` naming no client (HTTP only).
 pub fn token(project: Uuid, role: &str) -> String {
+    mint(project, role, None)
+}
+
+/// A token for `project` and `role` that may say `sync:hello` as `client`.
+pub fn client_token(project: Uuid, role: &str, client: u64) -> String {
+    mint(project, role, Some(client))
+}
+
+fn mint(project: Uuid, role: &str, client_id: Option<u64>) -> String {
     sign(
         &Claims {
             project_id: project.to_string(),
             role: role.to_owned(),
             exp: now_secs() + 3600,
             sub: None,
+            sync_role: None,
+            client_id,
         },
         SECRET,
     )
@@ -74,13 +88,19 @@ pub struct InProcess {
 
 impl InProcess {
     pub async fn start(name: &str, options: Options) -> Self {
+        let db = temp_dir(name).join("sync.db");
+        let store = SqliteStore::open(&db, Uuid::nil()).unwrap();
+        Self::start_on(store, db, options).await
+    }
+
+    /// A server over `store`; `db` (a SQLite file, or empty) is removed
+    /// with it.
+    pub async fn start_on(store: impl Store, db: PathBuf, options: Options) -> Self {
         // Server logs in the test output when RUST_LOG is set.
         let _ = tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
             .with_test_writer()
             .try_init();
-        let db = temp_dir(name).join("sync.db");
-        let store = SqliteStore::open(&db, Uuid::nil()).unwrap();
         let server = Server::bind("127.0.0.1:0".parse().unwrap(), store, options)
             .await
             .unwrap();
@@ -103,7 +123,7 @@ impl Drop for InProcess {
             let _ = stop.send(());
         }
         // The database goes with the server (Unix allows removing open files).
-        if let Some(dir) = self.db.parent() {
+        if let Some(dir) = self.db.parent().filter(|d| !d.as_os_str().is_empty()) {
             let _ = std::fs::remove_dir_all(dir);
         }
     }
@@ -154,9 +174,20 @@ impl Peer {
         addr: SocketAddr,
         project: Uuid,
         role: &str,
+        client: ProjectClient,
+    ) -> Self {
+        let token = client_token(project, role, client.id());
+        Self::rejoin_with(addr, project, &token, client).await
+    }
+
+    /// Connects `client` with `token`.
+    pub async fn rejoin_with(
+        addr: SocketAddr,
+        project: Uuid,
+        token: &str,
         mut client: ProjectClient,
     ) -> Self {
-        let ws = open(addr, project, &token(project, role)).await.unwrap();
+        let ws = open(addr, project, token).await.unwrap();
         client.connect();
         let mut peer = Self {
             client,
@@ -328,5 +359,30 @@ pub async fn eventually<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> 
             "{what}: not within {WAIT:?}"
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Which store a parametrized test runs its server on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    /// A fresh database with the rich `project_files`.
+    Postgres,
+}
+
+/// A server on `backend`, with the PostgreSQL database it uses (dropped
+/// after the server); None when PostgreSQL is not available (skipped).
+pub async fn start(
+    backend: Backend,
+    name: &str,
+    options: Options,
+) -> Option<(InProcess, Option<pg::Db>)> {
+    match backend {
+        Backend::Sqlite => Some((InProcess::start(name, options).await, None)),
+        Backend::Postgres => {
+            let db = pg::Db::create(pg::Shape::Rich).await?;
+            let server = db.server(options).await;
+            Some((server, Some(db)))
+        }
     }
 }

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The trace replay through the npm package (Node, WebAssembly) next to the
+# same replay natively, in one run: the text engine alone (TextDocument /
+# Document::submit) and the whole server path (ProjectServer); prints a table
+# with the ratios.
+#   bash scripts/wasm-bench.sh [trace] [runs]     (default: automerge-paper 5)
+# Not part of scripts/test (timings belong to benches, not tests).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+trace=${1:-automerge-paper}
+runs=${2:-5}
+
+bash scripts/wasm-pkg.sh
+cargo build --release --locked -q -p velocity-sync-wasm --example replay_native
+native=$(./target/release/examples/replay_native "$trace" "$runs")
+wasm=$(node wasm/bench/replay.mjs "$trace" "$runs")
+node -e '
+const [native, wasm] = process.argv.slice(1).map(JSON.parse);
+const k = native.keystrokes;
+const rate = (ms) => `${(k / ms / 1000).toFixed(2)} M/s`;
+console.log(`trace replay, ${native.trace}, ${k} keystrokes, best of ${native.runs}, Node ${process.version}`);
+console.log("| workload | native | npm package (wasm) | ratio |");
+console.log("|---|---:|---:|---:|");
+console.log(`| text engine: op JSON -> Document::submit -> op JSON | ${native.document_ms.toFixed(1)} ms (${rate(native.document_ms)}) | ${wasm.document_ms.toFixed(1)} ms (${rate(wasm.document_ms)}) | ${(wasm.document_ms / native.document_ms).toFixed(2)}x |`);
+console.log(`| server path: file:update envelope -> ProjectServer -> ack + broadcast | ${native.best_ms.toFixed(1)} ms (${rate(native.best_ms)}) | ${wasm.best_ms.toFixed(1)} ms (${rate(wasm.best_ms)}) | ${(wasm.best_ms / native.best_ms).toFixed(2)}x |`);
+' "$native" "$wasm"

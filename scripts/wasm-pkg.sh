@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Builds the editor's npm package into wasm/pkg/, idempotently:
+#   - the wasm32 target (scripts/ensure-wasm-target.sh), Node and npm (apt when missing);
+#   - wasm-bindgen-cli at exactly the wasm-bindgen version in Cargo.lock;
+#   - binaryen (wasm-opt) and the test tools from npm (wasm/package-lock.json);
+#   - cargo build --profile wasm-release, wasm-bindgen --target web, wasm-opt -Oz;
+#   - the JS wrapper, adapters, types, README and package.json from wasm/js/.
+# Skips the work when wasm/pkg/.stamp matches the inputs. Prints the .wasm size.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf 'wasm-pkg: %s\n' "$*" >&2; }
+
+# --- tools -----------------------------------------------------------------
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  log "installing nodejs and npm (apt)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update >&2
+  apt-get install -y --no-install-recommends nodejs npm >&2
+fi
+
+if [ ! -d wasm/node_modules/binaryen ] || [ wasm/package-lock.json -nt wasm/node_modules/.package-lock.json ]; then
+  log "npm ci (binaryen, test tools)"
+  (cd wasm && npm ci --no-audit --no-fund --loglevel=error >&2)
+fi
+
+bindgen_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3; exit }' Cargo.lock)
+if [ "$(wasm-bindgen --version 2>/dev/null || true)" != "wasm-bindgen $bindgen_version" ]; then
+  log "installing wasm-bindgen-cli $bindgen_version (a few minutes, once)"
+  cargo install wasm-bindgen-cli --version "$bindgen_version" >&2
+fi
+
+# --- freshness -------------------------------------------------------------
+stamp=$( (cat Cargo.lock Cargo.toml core/Cargo.toml wasm/Cargo.toml scripts/wasm-pkg.sh
+          find core/src wasm/src wasm/js -type f | LC_ALL=C sort | xargs cat) | sha256sum | cut -c1-64)
+if [ -f wasm/pkg/.stamp ] && [ "$(cat wasm/pkg/.stamp)" = "$stamp" ] && [ "${1:-}" != "--force" ]; then
+  log "wasm/pkg is up to date"
+  exit 0
+fi
+
+# --- build -----------------------------------------------------------------
+wasm_cargo=$(bash scripts/ensure-wasm-target.sh)
+log "cargo build (wasm-release)"
+$wasm_cargo build -p velocity-sync-wasm --lib --target wasm32-unknown-unknown \
+  --profile wasm-release --locked >&2
+wasm_in=target/wasm32-unknown-unknown/wasm-release/velocity_sync_wasm.wasm
+[ -f "$wasm_in" ] || wasm_in=target/debian-wasm/wasm32-unknown-unknown/wasm-release/velocity_sync_wasm.wasm
+
+rm -rf wasm/pkg
+mkdir -p wasm/pkg
+wasm-bindgen "$wasm_in" --target web --out-dir wasm/pkg --out-name velocity_sync_wasm --no-typescript
+log "wasm-opt -Oz"
+wasm/node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+  --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
+  wasm/pkg/velocity_sync_wasm_bg.wasm -o wasm/pkg/velocity_sync_wasm_bg.wasm
+cp wasm/js/*.js wasm/js/*.d.ts wasm/js/package.json wasm/js/README.md wasm/pkg/
+echo "$stamp" > wasm/pkg/.stamp
+
+raw=$(wc -c < wasm/pkg/velocity_sync_wasm_bg.wasm)
+gz=$(gzip -9 -c wasm/pkg/velocity_sync_wasm_bg.wasm | wc -c)
+printf 'wasm-pkg: velocity_sync_wasm_bg.wasm %d bytes raw, %d bytes gzip -9\n' "$raw" "$gz" >&2
+if [ "$gz" -gt 256000 ]; then
+  log "WARNING: over the 250 KB gzipped budget (see README: what the size is made of)"
+fi
