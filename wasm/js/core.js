@@ -1,7 +1,29 @@
 // The typed JavaScript face of the bindings. Every function converts between
 // JS values and the JSON strings the WebAssembly exports take, and nothing
 // else: the sync logic is core's, compiled to WebAssembly.
-import * as wasm from './velocity_sync_wasm.js';
+//
+// Two builds of the module ship: `velocity_sync_wasm` (the browser build:
+// client, ops, manifests, hydration, presence) and `velocity_sync_full` (the
+// same plus `ProjectServer` and the row codecs). The entry points say which
+// they loaded: everything runs on the browser build once it is loaded (else
+// on the full build), and the server-only exports on the full build.
+import * as browser from './velocity_sync_wasm.js';
+import * as full from './velocity_sync_full.js';
+
+let wasm = browser;
+let serverWasm;
+let browserLoaded = false;
+
+/** For the entry points: `which` (`'browser'` or `'full'`) is now loaded. */
+export function __loaded(which) {
+  if (which === 'full') {
+    serverWasm = full;
+    if (!browserLoaded) wasm = full;
+  } else {
+    browserLoaded = true;
+    wasm = browser;
+  }
+}
 
 const recorded = [];
 
@@ -39,6 +61,19 @@ function call(fn) {
     }
     throw err;
   }
+}
+
+// A server-only export asked of the browser build: a typed error that says
+// where it lives, not a TypeError.
+function serverOnly(name) {
+  const module = serverWasm ?? wasm;
+  if (module[name] === undefined) {
+    throw error(
+      'wasm.not_in_build',
+      `${name} is not in the browser build: import it from 'velocity-sync/server'`,
+    );
+  }
+  return module[name];
 }
 
 const json = (value) => JSON.stringify(value);
@@ -107,9 +142,9 @@ export function contentOf(value) {
 
 /** The `project_files` row codecs. */
 export const rows = {
-  decode: (row, policy = 'reject') => parse(call(() => wasm.rowsDecode(json(row), policy))),
+  decode: (row, policy = 'reject') => parse(call(() => serverOnly('rowsDecode')(json(row), policy))),
   encode: (shape, entry, content, context = {}) =>
-    parse(call(() => wasm.rowsEncode(shape, json(entry), json(contentOf(content)), json(context)))),
+    parse(call(() => serverOnly('rowsEncode')(shape, json(entry), json(contentOf(content)), json(context)))),
 };
 
 /** BLAKE3 and SHA-256 of a content, hex. */
@@ -292,7 +327,8 @@ export class ProjectClient {
 export class ProjectServer {
   #inner;
   constructor() {
-    this.#inner = call(() => new wasm.ProjectServer());
+    const Server = serverOnly('ProjectServer');
+    this.#inner = call(() => new Server());
   }
   connect(client, role = 'editor') {
     call(() => this.#inner.connect(client, role));

@@ -173,6 +173,8 @@ export interface DecodedRow {
   context: RowContext;
   issues: Array<{ code: string; [detail: string]: unknown }>;
 }
+/** Row codecs: in the full build only (Node, `velocity-sync/server`); the
+ * browser build throws `wasm.not_in_build`. */
 export const rows: {
   decode(row: Record<string, unknown>, policy?: 'reject' | 'report'): DecodedRow;
   encode(shape: RowShape, entry: FileEntry, content: string | Uint8Array | Content, context?: RowContext): Record<string, unknown>;
@@ -280,7 +282,8 @@ export class ProjectClient {
   free(): void;
 }
 
-/** One project's authority (core's ProjectServer). */
+/** One project's authority (core's ProjectServer). In the full build only
+ * (Node, `velocity-sync/server`): the browser build throws `wasm.not_in_build`. */
 export class ProjectServer {
   constructor();
   connect(client: number, role?: Role): void;

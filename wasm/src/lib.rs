@@ -19,6 +19,9 @@
 //! | [`content`] | `hashOf`, `fileIdDerive`, `changesetBetween`, `changesetApply` |
 //! | [`hydrate`] | `hydratePlan`, `hydrationFraction`, `hydrationComplete` |
 //! | [`protocol`] | `protocolDecodeClient`, `protocolDecodeServer` |
+//!
+//! Feature `server` (default on) adds [`server`] and [`rows`]; the package's
+//! browser build turns it off to stay small (`scripts/wasm-pkg.sh`).
 
 #![warn(missing_docs)]
 
@@ -32,7 +35,9 @@ pub mod manifest;
 pub mod ops;
 pub mod panic;
 pub mod protocol;
+#[cfg(feature = "server")]
 pub mod rows;
+#[cfg(feature = "server")]
 pub mod server;
 pub mod undo;
 
