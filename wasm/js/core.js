@@ -3,10 +3,11 @@
 // else: the sync logic is core's, compiled to WebAssembly.
 //
 // Two builds of the module ship: `velocity_sync_wasm` (the browser build:
-// client, ops, manifests, hydration, presence) and `velocity_sync_full` (the
-// same plus `ProjectServer` and the row codecs). The entry points say which
-// they loaded: everything runs on the browser build once it is loaded (else
-// on the full build), and the server-only exports on the full build.
+// client, ops, undo, manifests, hydration, presence) and `velocity_sync_full`
+// (the same plus `ProjectServer`, `TextDocument` and the row codecs). The
+// entry points say which they loaded: everything runs on the browser build
+// once it is loaded (else on the full build), and the server-only exports on
+// the full build.
 import * as browser from './velocity_sync_wasm.js';
 import * as full from './velocity_sync_full.js';
 
@@ -224,7 +225,8 @@ export class UndoManager {
 export class TextDocument {
   #inner;
   constructor(text = '') {
-    this.#inner = call(() => new wasm.TextDocument(text));
+    const Doc = serverOnly('TextDocument');
+    this.#inner = call(() => new Doc(text));
   }
   submit(client, seq, baseRev, op) {
     return parse(call(() => this.#inner.submit(client, seq, baseRev, typeof op === 'string' ? op : json(op))));

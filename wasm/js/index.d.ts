@@ -243,7 +243,9 @@ export class UndoManager {
 }
 
 /** One text file as the server holds it (core's Document): a rope and a
- * compact history; an op made on an older kept revision is transformed in. */
+ * compact history; an op made on an older kept revision is transformed in.
+ * In the full build only (Node, `velocity-sync/server`): the browser build
+ * throws `wasm.not_in_build`. */
 export class TextDocument {
   constructor(text?: string);
   /** Orders `client`'s `seq`-th op, made on `baseRev` (an Op or its JSON text). */

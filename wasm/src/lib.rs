@@ -20,13 +20,14 @@
 //! | [`hydrate`] | `hydratePlan`, `hydrationFraction`, `hydrationComplete` |
 //! | [`protocol`] | `protocolDecodeClient`, `protocolDecodeServer` |
 //!
-//! Feature `server` (default on) adds [`server`] and [`rows`]; the package's
+//! Feature `server` (default on) adds [`server`], [`rows`] and [`document`]; the package's
 //! browser build turns it off to stay small (`scripts/wasm-pkg.sh`).
 
 #![warn(missing_docs)]
 
 pub mod client;
 pub mod content;
+#[cfg(feature = "server")]
 pub mod document;
 pub mod error;
 mod events;

@@ -1,5 +1,5 @@
 // The two builds: the browser entry (`index.js`) loads the small build, which
-// has no ProjectServer or row codecs and says so with a typed error; the
+// has no ProjectServer, TextDocument or row codecs and says so with a typed error; the
 // `velocity-sync/server` entry adds the full build for those while the rest
 // stays on the browser build. Runs in its own process (node --test), so the
 // module state starts fresh: nothing here goes through node.js.
@@ -15,11 +15,11 @@ const exportNames = (name) =>
 test('the browser build leaves out the server half, the full build has it', () => {
   const browser = exportNames('velocity_sync_wasm_bg.wasm');
   const full = exportNames('velocity_sync_full_bg.wasm');
-  for (const name of ['projectserver_new', 'rowsDecode', 'rowsEncode']) {
+  for (const name of ['projectserver_new', 'textdocument_new', 'rowsDecode', 'rowsEncode']) {
     assert.ok(!browser.includes(name), `${name} is not in the browser build`);
     assert.ok(full.includes(name), `${name} is in the full build`);
   }
-  for (const name of ['projectclient_new', 'textdocument_submit', 'opApply', 'hydratePlan']) {
+  for (const name of ['projectclient_new', 'undomanager_new', 'opApply', 'hydratePlan']) {
     assert.ok(browser.includes(name), `${name} is in the browser build`);
   }
   assert.ok(bytes('velocity_sync_wasm_bg.wasm').length < bytes('velocity_sync_full_bg.wasm').length);
@@ -32,7 +32,11 @@ test('the browser entry works on the browser build and refuses server exports by
   const client = new pkg.ProjectClient(1);
   assert.equal(client.isIdle, true);
   client.free();
-  for (const attempt of [() => new pkg.ProjectServer(), () => pkg.rows.decode({})]) {
+  for (const attempt of [
+    () => new pkg.ProjectServer(),
+    () => new pkg.TextDocument('a'),
+    () => pkg.rows.decode({}),
+  ]) {
     assert.throws(attempt, (err) => {
       assert.ok(pkg.isVelocitySyncError(err));
       assert.equal(err.code, 'wasm.not_in_build');
@@ -50,5 +54,9 @@ test('the browser entry works on the browser build and refuses server exports by
   assert.notEqual(server.pollOutbound(), undefined);
   server.free();
   assert.equal(pkg.raw.ProjectServer, undefined, 'the rest still runs on the browser build');
+  const doc = new serverPkg.TextDocument('b');
+  assert.equal(doc.submit(1, 1, 0, [1, '?']).rev, 1);
+  assert.equal(doc.text(), 'b?');
+  doc.free();
   assert.equal(serverPkg.ops.apply([1, '?'], 'b'), 'b?');
 });
