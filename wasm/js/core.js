@@ -161,7 +161,7 @@ export function fileIdDerive(context, material) {
 /** Changesets: what a receiver holding one manifest needs to reach another. */
 export const changesets = {
   between: (base, target, contents) =>
-    parse(call(() => wasm.changesetBetween(json(base), json(target), json(contents.map(contentOf))))),
+    parse(call(() => serverOnly('changesetBetween')(json(base), json(target), json(contents.map(contentOf))))),
   apply: (base, contents, changeset) =>
     parse(
       call(() =>
@@ -177,7 +177,7 @@ export const changesets = {
 /** The wire codecs: decode and validate one message, re-encoded. */
 export const protocol = {
   decodeClient: (text, { maxMessageBytes } = {}) =>
-    parse(call(() => wasm.protocolDecodeClient(text, maxMessageBytes))),
+    parse(call(() => serverOnly('protocolDecodeClient')(text, maxMessageBytes))),
   decodeServer: (text, { maxMessageBytes } = {}) =>
     parse(call(() => wasm.protocolDecodeServer(text, maxMessageBytes))),
 };

@@ -192,7 +192,8 @@ export interface ChangesetJson {
   contents: Array<{ hash: string; text?: string; base64?: string; delta?: { base: string; ops: unknown[] } }>;
 }
 export const changesets: {
-  /** What a receiver holding `base` needs to reach `target`; `contents` are the sender's. */
+  /** What a receiver holding `base` needs to reach `target`; `contents` are the sender's.
+   * Full build only (the sender is the server); the browser build throws `wasm.not_in_build`. */
   between(base: Manifest, target: Manifest, contents: ReadonlyArray<string | Uint8Array | Content>): ChangesetJson;
   /** Applies a changeset to `base`, whose `contents` the receiver holds. */
   apply(
@@ -203,6 +204,8 @@ export const changesets: {
 };
 
 export const protocol: {
+  /** A client's message as the server reads it. Full build only; the browser build throws
+   * `wasm.not_in_build`. */
   decodeClient(text: string, limits?: { maxMessageBytes?: number }): Envelope;
   decodeServer(text: string, limits?: { maxMessageBytes?: number }): Envelope;
 };

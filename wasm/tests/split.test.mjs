@@ -15,11 +15,25 @@ const exportNames = (name) =>
 test('the browser build leaves out the server half, the full build has it', () => {
   const browser = exportNames('velocity_sync_wasm_bg.wasm');
   const full = exportNames('velocity_sync_full_bg.wasm');
-  for (const name of ['projectserver_new', 'textdocument_new', 'rowsDecode', 'rowsEncode']) {
+  for (const name of [
+    'projectserver_new',
+    'textdocument_new',
+    'rowsDecode',
+    'rowsEncode',
+    'changesetBetween',
+    'protocolDecodeClient',
+  ]) {
     assert.ok(!browser.includes(name), `${name} is not in the browser build`);
     assert.ok(full.includes(name), `${name} is in the full build`);
   }
-  for (const name of ['projectclient_new', 'undomanager_new', 'opApply', 'hydratePlan']) {
+  for (const name of [
+    'projectclient_new',
+    'undomanager_new',
+    'opApply',
+    'hydratePlan',
+    'changesetApply',
+    'protocolDecodeServer',
+  ]) {
     assert.ok(browser.includes(name), `${name} is in the browser build`);
   }
   assert.ok(bytes('velocity_sync_wasm_bg.wasm').length < bytes('velocity_sync_full_bg.wasm').length);
@@ -36,6 +50,7 @@ test('the browser entry works on the browser build and refuses server exports by
     () => new pkg.ProjectServer(),
     () => new pkg.TextDocument('a'),
     () => pkg.rows.decode({}),
+    () => pkg.protocol.decodeClient('{}'),
   ]) {
     assert.throws(attempt, (err) => {
       assert.ok(pkg.isVelocitySyncError(err));
