@@ -185,7 +185,7 @@ export const protocol = {
 /** Hydration plans and progress (the client reports progress in `hydrating` events). */
 export const hydration = {
   plan: (manifest, haveEntries = [], haveBlobs = [], maxBatchBytes = 200 * 1024) =>
-    parse(call(() => wasm.hydratePlan(json(manifest), json(haveEntries), json(haveBlobs), maxBatchBytes))),
+    parse(call(() => serverOnly('hydratePlan')(json(manifest), json(haveEntries), json(haveBlobs), maxBatchBytes))),
   fraction: (progress) => call(() => wasm.hydrationFraction(json(progress))),
   complete: (progress) => call(() => wasm.hydrationComplete(json(progress))),
 };

@@ -228,6 +228,8 @@ export interface HydrationPlan {
 }
 
 export const hydration: {
+  /** The server's plan for a joining client. Full build only; the browser build throws
+   * `wasm.not_in_build`. */
   plan(manifest: Manifest, haveEntries?: readonly FileEntry[], haveBlobs?: readonly string[], maxBatchBytes?: number): HydrationPlan;
   fraction(progress: Progress): number;
   complete(progress: Progress): boolean;

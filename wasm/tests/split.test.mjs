@@ -22,6 +22,7 @@ test('the browser build leaves out the server half, the full build has it', () =
     'rowsEncode',
     'changesetBetween',
     'protocolDecodeClient',
+    'hydratePlan',
   ]) {
     assert.ok(!browser.includes(name), `${name} is not in the browser build`);
     assert.ok(full.includes(name), `${name} is in the full build`);
@@ -30,7 +31,7 @@ test('the browser build leaves out the server half, the full build has it', () =
     'projectclient_new',
     'undomanager_new',
     'opApply',
-    'hydratePlan',
+    'hydrationFraction',
     'changesetApply',
     'protocolDecodeServer',
   ]) {
