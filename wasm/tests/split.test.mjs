@@ -52,6 +52,7 @@ test('the browser entry works on the browser build and refuses server exports by
     () => new pkg.TextDocument('a'),
     () => pkg.rows.decode({}),
     () => pkg.protocol.decodeClient('{}'),
+    () => pkg.hydration.plan({ version: 1, entries: [] }),
   ]) {
     assert.throws(attempt, (err) => {
       assert.ok(pkg.isVelocitySyncError(err));
