@@ -83,6 +83,7 @@ pub mod error;
 pub mod hash;
 pub mod hydrate;
 pub mod manifest;
+mod nfc;
 pub mod ot;
 pub mod path;
 pub mod protocol;

@@ -28,7 +28,8 @@
 use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use unicode_normalization::UnicodeNormalization;
+
+use crate::nfc::nfc;
 
 /// Longest accepted path, in UTF-8 bytes.
 pub const MAX_PATH_BYTES: usize = 4096;
@@ -302,8 +303,8 @@ pub(crate) fn portable_segment_key(segment: &str) -> String {
     {
         return segment.to_owned();
     }
-    let composed: String = segment.nfc().collect();
-    caseless::default_case_fold_str(&composed).nfc().collect()
+    let composed = nfc(segment);
+    nfc(&caseless::default_case_fold_str(&composed))
 }
 
 fn validate(path: &str) -> Result<(), PathError> {

@@ -1,7 +1,30 @@
 // The typed JavaScript face of the bindings. Every function converts between
 // JS values and the JSON strings the WebAssembly exports take, and nothing
 // else: the sync logic is core's, compiled to WebAssembly.
-import * as wasm from './velocity_sync_wasm.js';
+//
+// Two builds of the module ship: `velocity_sync_wasm` (the browser build:
+// client, ops, undo, manifests, hydration, presence) and `velocity_sync_full`
+// (the same plus `ProjectServer`, `TextDocument` and the row codecs). The
+// entry points say which they loaded: everything runs on the browser build
+// once it is loaded (else on the full build), and the server-only exports on
+// the full build.
+import * as browser from './velocity_sync_wasm.js';
+import * as full from './velocity_sync_full.js';
+
+let wasm = browser;
+let serverWasm;
+let browserLoaded = false;
+
+/** For the entry points: `which` (`'browser'` or `'full'`) is now loaded. */
+export function __loaded(which) {
+  if (which === 'full') {
+    serverWasm = full;
+    if (!browserLoaded) wasm = full;
+  } else {
+    browserLoaded = true;
+    wasm = browser;
+  }
+}
 
 const recorded = [];
 
@@ -39,6 +62,19 @@ function call(fn) {
     }
     throw err;
   }
+}
+
+// A server-only export asked of the browser build: a typed error that says
+// where it lives, not a TypeError.
+function serverOnly(name) {
+  const module = serverWasm ?? wasm;
+  if (module[name] === undefined) {
+    throw error(
+      'wasm.not_in_build',
+      `${name} is not in the browser build: import it from 'velocity-sync/server'`,
+    );
+  }
+  return module[name];
 }
 
 const json = (value) => JSON.stringify(value);
@@ -107,9 +143,9 @@ export function contentOf(value) {
 
 /** The `project_files` row codecs. */
 export const rows = {
-  decode: (row, policy = 'reject') => parse(call(() => wasm.rowsDecode(json(row), policy))),
+  decode: (row, policy = 'reject') => parse(call(() => serverOnly('rowsDecode')(json(row), policy))),
   encode: (shape, entry, content, context = {}) =>
-    parse(call(() => wasm.rowsEncode(shape, json(entry), json(contentOf(content)), json(context)))),
+    parse(call(() => serverOnly('rowsEncode')(shape, json(entry), json(contentOf(content)), json(context)))),
 };
 
 /** BLAKE3 and SHA-256 of a content, hex. */
@@ -125,7 +161,7 @@ export function fileIdDerive(context, material) {
 /** Changesets: what a receiver holding one manifest needs to reach another. */
 export const changesets = {
   between: (base, target, contents) =>
-    parse(call(() => wasm.changesetBetween(json(base), json(target), json(contents.map(contentOf))))),
+    parse(call(() => serverOnly('changesetBetween')(json(base), json(target), json(contents.map(contentOf))))),
   apply: (base, contents, changeset) =>
     parse(
       call(() =>
@@ -141,7 +177,7 @@ export const changesets = {
 /** The wire codecs: decode and validate one message, re-encoded. */
 export const protocol = {
   decodeClient: (text, { maxMessageBytes } = {}) =>
-    parse(call(() => wasm.protocolDecodeClient(text, maxMessageBytes))),
+    parse(call(() => serverOnly('protocolDecodeClient')(text, maxMessageBytes))),
   decodeServer: (text, { maxMessageBytes } = {}) =>
     parse(call(() => wasm.protocolDecodeServer(text, maxMessageBytes))),
 };
@@ -149,7 +185,7 @@ export const protocol = {
 /** Hydration plans and progress (the client reports progress in `hydrating` events). */
 export const hydration = {
   plan: (manifest, haveEntries = [], haveBlobs = [], maxBatchBytes = 200 * 1024) =>
-    parse(call(() => wasm.hydratePlan(json(manifest), json(haveEntries), json(haveBlobs), maxBatchBytes))),
+    parse(call(() => serverOnly('hydratePlan')(json(manifest), json(haveEntries), json(haveBlobs), maxBatchBytes))),
   fraction: (progress) => call(() => wasm.hydrationFraction(json(progress))),
   complete: (progress) => call(() => wasm.hydrationComplete(json(progress))),
 };
@@ -189,7 +225,8 @@ export class UndoManager {
 export class TextDocument {
   #inner;
   constructor(text = '') {
-    this.#inner = call(() => new wasm.TextDocument(text));
+    const Doc = serverOnly('TextDocument');
+    this.#inner = call(() => new Doc(text));
   }
   submit(client, seq, baseRev, op) {
     return parse(call(() => this.#inner.submit(client, seq, baseRev, typeof op === 'string' ? op : json(op))));
@@ -292,7 +329,8 @@ export class ProjectClient {
 export class ProjectServer {
   #inner;
   constructor() {
-    this.#inner = call(() => new wasm.ProjectServer());
+    const Server = serverOnly('ProjectServer');
+    this.#inner = call(() => new Server());
   }
   connect(client, role = 'editor') {
     call(() => this.#inner.connect(client, role));

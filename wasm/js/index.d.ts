@@ -173,6 +173,8 @@ export interface DecodedRow {
   context: RowContext;
   issues: Array<{ code: string; [detail: string]: unknown }>;
 }
+/** Row codecs: in the full build only (Node, `velocity-sync/server`); the
+ * browser build throws `wasm.not_in_build`. */
 export const rows: {
   decode(row: Record<string, unknown>, policy?: 'reject' | 'report'): DecodedRow;
   encode(shape: RowShape, entry: FileEntry, content: string | Uint8Array | Content, context?: RowContext): Record<string, unknown>;
@@ -190,7 +192,8 @@ export interface ChangesetJson {
   contents: Array<{ hash: string; text?: string; base64?: string; delta?: { base: string; ops: unknown[] } }>;
 }
 export const changesets: {
-  /** What a receiver holding `base` needs to reach `target`; `contents` are the sender's. */
+  /** What a receiver holding `base` needs to reach `target`; `contents` are the sender's.
+   * Full build only (the sender is the server); the browser build throws `wasm.not_in_build`. */
   between(base: Manifest, target: Manifest, contents: ReadonlyArray<string | Uint8Array | Content>): ChangesetJson;
   /** Applies a changeset to `base`, whose `contents` the receiver holds. */
   apply(
@@ -201,6 +204,8 @@ export const changesets: {
 };
 
 export const protocol: {
+  /** A client's message as the server reads it. Full build only; the browser build throws
+   * `wasm.not_in_build`. */
   decodeClient(text: string, limits?: { maxMessageBytes?: number }): Envelope;
   decodeServer(text: string, limits?: { maxMessageBytes?: number }): Envelope;
 };
@@ -223,6 +228,8 @@ export interface HydrationPlan {
 }
 
 export const hydration: {
+  /** The server's plan for a joining client. Full build only; the browser build throws
+   * `wasm.not_in_build`. */
   plan(manifest: Manifest, haveEntries?: readonly FileEntry[], haveBlobs?: readonly string[], maxBatchBytes?: number): HydrationPlan;
   fraction(progress: Progress): number;
   complete(progress: Progress): boolean;
@@ -241,7 +248,9 @@ export class UndoManager {
 }
 
 /** One text file as the server holds it (core's Document): a rope and a
- * compact history; an op made on an older kept revision is transformed in. */
+ * compact history; an op made on an older kept revision is transformed in.
+ * In the full build only (Node, `velocity-sync/server`): the browser build
+ * throws `wasm.not_in_build`. */
 export class TextDocument {
   constructor(text?: string);
   /** Orders `client`'s `seq`-th op, made on `baseRev` (an Op or its JSON text). */
@@ -280,7 +289,8 @@ export class ProjectClient {
   free(): void;
 }
 
-/** One project's authority (core's ProjectServer). */
+/** One project's authority (core's ProjectServer). In the full build only
+ * (Node, `velocity-sync/server`): the browser build throws `wasm.not_in_build`. */
 export class ProjectServer {
   constructor();
   connect(client: number, role?: Role): void;

@@ -1,6 +1,8 @@
-// Browsers and bundlers: `await init()` loads the `.wasm` next to this file
+// Browsers and bundlers: `await init()` loads the browser build's `.wasm`
+// (no `ProjectServer` or row codecs: those are in `velocity-sync/server`) next to this file
 // (or from `input`: a URL, a Response, bytes or a compiled module).
 import initWasm from './velocity_sync_wasm.js';
+import { __loaded } from './core.js';
 
 export * from './core.js';
 
@@ -12,6 +14,6 @@ export function init(input) {
     input === undefined
       ? { module_or_path: new URL('./velocity_sync_wasm_bg.wasm', import.meta.url) }
       : { module_or_path: input },
-  );
-  return ready.then(() => undefined);
+  ).then(() => __loaded('browser'));
+  return ready;
 }

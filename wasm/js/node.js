@@ -1,6 +1,8 @@
-// Node: `await init()` reads the `.wasm` next to this file from disk.
+// Node: `await init()` reads the full build (with `ProjectServer` and the row
+// codecs) next to this file from disk.
 import { readFile } from 'node:fs/promises';
-import { initSync } from './velocity_sync_wasm.js';
+import { initSync } from './velocity_sync_full.js';
+import { __loaded } from './core.js';
 
 export * from './core.js';
 
@@ -8,8 +10,9 @@ let ready;
 
 /** Loads the WebAssembly module once; later calls return the same promise. */
 export function init() {
-  ready ??= readFile(new URL('./velocity_sync_wasm_bg.wasm', import.meta.url)).then((bytes) => {
+  ready ??= readFile(new URL('./velocity_sync_full_bg.wasm', import.meta.url)).then((bytes) => {
     initSync({ module: bytes });
+    __loaded('full');
   });
   return ready;
 }

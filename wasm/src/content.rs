@@ -46,6 +46,7 @@ fn store(contents_json: &str) -> BindResult<MemoryBlobStore> {
 /// # Errors
 /// `changeset.sender_missing` when a content of `target` is not among
 /// `contents`, `manifest.*`, `wasm.bad_argument`.
+#[cfg(feature = "server")]
 #[wasm_bindgen(js_name = changesetBetween)]
 pub fn changeset_between(base: &str, target: &str, contents: &str) -> BindResult<String> {
     let store = store(contents)?;

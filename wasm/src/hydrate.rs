@@ -2,11 +2,10 @@
 //! batches sized for the transport) and progress (the client reports it as
 //! `hydrating` events; these read it the way core does).
 
-use velocity_sync::hydrate::{HydrationOptions, Progress, plan};
-use velocity_sync::{ContentHash, FileEntry};
+use velocity_sync::hydrate::Progress;
 use wasm_bindgen::prelude::wasm_bindgen;
 
-use crate::error::{BindResult, from_json, index, to_json};
+use crate::error::{BindResult, from_json};
 
 /// Done, as a fraction of the bytes (or files when there are no bytes),
 /// for a progress JSON `{"files_done","files_total","bytes_done","bytes_total"}`.
@@ -35,6 +34,9 @@ pub fn hydration_complete(progress_json: &str) -> BindResult<bool> {
 ///
 /// # Errors
 /// `manifest.*`, `wasm.bad_argument`.
+///
+/// Server work: in the full build only (feature `server`).
+#[cfg(feature = "server")]
 #[wasm_bindgen(js_name = hydratePlan)]
 pub fn hydrate_plan(
     manifest: &str,
@@ -42,6 +44,11 @@ pub fn hydrate_plan(
     have_blobs: &str,
     max_batch_bytes: f64,
 ) -> BindResult<String> {
+    use velocity_sync::hydrate::{HydrationOptions, plan};
+    use velocity_sync::{ContentHash, FileEntry};
+
+    use crate::error::{index, to_json};
+
     let manifest = crate::manifest::manifest(manifest)?;
     let entries: Vec<FileEntry> = from_json("haveEntries", have_entries)?;
     let blobs: Vec<ContentHash> = from_json("haveBlobs", have_blobs)?;

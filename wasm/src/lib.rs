@@ -19,11 +19,15 @@
 //! | [`content`] | `hashOf`, `fileIdDerive`, `changesetBetween`, `changesetApply` |
 //! | [`hydrate`] | `hydratePlan`, `hydrationFraction`, `hydrationComplete` |
 //! | [`protocol`] | `protocolDecodeClient`, `protocolDecodeServer` |
+//!
+//! Feature `server` (default on) adds [`server`], [`rows`] and [`document`]; the package's
+//! browser build turns it off to stay small (`scripts/wasm-pkg.sh`).
 
 #![warn(missing_docs)]
 
 pub mod client;
 pub mod content;
+#[cfg(feature = "server")]
 pub mod document;
 pub mod error;
 mod events;
@@ -32,7 +36,9 @@ pub mod manifest;
 pub mod ops;
 pub mod panic;
 pub mod protocol;
+#[cfg(feature = "server")]
 pub mod rows;
+#[cfg(feature = "server")]
 pub mod server;
 pub mod undo;
 

@@ -18,6 +18,7 @@ fn limits(max_message_bytes: Option<f64>) -> BindResult<ProtocolLimits> {
 ///
 /// # Errors
 /// `protocol.*`, `wasm.bad_argument`.
+#[cfg(feature = "server")]
 #[wasm_bindgen(js_name = protocolDecodeClient)]
 pub fn protocol_decode_client(text: &str, max_message_bytes: Option<f64>) -> BindResult<String> {
     Ok(protocol::decode_client(text.as_bytes(), &limits(max_message_bytes)?)?.to_json())

@@ -3,6 +3,7 @@
 // edits cross in flight), and two real Monaco editors bound to one file.
 import { createStore } from 'zustand/vanilla';
 import * as pkg from '/wasm/pkg/index.js';
+import * as serverPkg from '/wasm/pkg/server.js';
 import { createSyncSlice } from '/wasm/pkg/zustand.js';
 import { bindMonaco } from '/wasm/pkg/monaco.js';
 import { runVectors } from '/wasm/tests/conformance.mjs';
@@ -12,6 +13,7 @@ const monaco = await new Promise((resolve) => {
   window.require(['vs/editor/editor.main'], () => resolve(window.monaco));
 });
 await pkg.init();
+await serverPkg.init();
 
 let seed = 42;
 const random = () => {
@@ -19,7 +21,7 @@ const random = () => {
   return seed / 2147483648;
 };
 
-const server = new pkg.ProjectServer();
+const server = new serverPkg.ProjectServer();
 const handlers = new Map();
 // Each link (client to server, server to client) is a queue delivered in
 // order, like a WebSocket or a Supabase channel, each message after 0-25 ms:
