@@ -33,8 +33,10 @@ for target in $targets; do
   status=0
   (cd fuzz && cargo +nightly fuzz run "${features[@]}" "$target" "$work/$target" "corpus/$target" -- \
     -max_total_time="$seconds" -runs="$runs" -max_len=4096 -print_final_stats=1) >"$log" 2>&1 || status=$?
-  execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
-  secs=$(grep -o 'Done [0-9]* runs in [0-9]* second' "$log" | grep -o 'in [0-9]*' | grep -o '[0-9]*' | tail -1)
+  # (No match, e.g. when the target failed to build, must not end the
+  # script silently under `set -e`: the failure is reported below.)
+  execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1 || true)
+  secs=$(grep -o 'Done [0-9]* runs in [0-9]* second' "$log" | grep -o 'in [0-9]*' | grep -o '[0-9]*' | tail -1 || true)
   if [ "$status" -ne 0 ]; then
     echo "fuzz $target: FAILED after ${execs:-?} executions (see $log and fuzz/artifacts/$target)"
     tail -40 "$log"

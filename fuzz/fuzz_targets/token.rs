@@ -1,6 +1,5 @@
 //! Access tokens: hostile token text is refused with a typed error; a token
-//! signed with the secret grants exactly the role it names, and any other
-//! text differing from it is refused or grants that same role.
+//! signed with the secret grants exactly the role and client id it names.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -19,9 +18,12 @@ fuzz_target!(|data: &[u8]| {
     assert!(verify(text, SECRET, PROJECT).is_err(), "forged token accepted: {text:?}");
     // 2. The input as a role name in a signed token.
     let role = text.split('\n').next().unwrap_or_default();
+    let client = u64::from(data.len() as u32);
     let claims = Claims {
         project_id: PROJECT.to_string(),
         role: role.to_owned(),
+        sync_role: None,
+        client_id: Some(client),
         exp: 4_000_000_000,
         sub: None,
     };
@@ -32,6 +34,12 @@ fuzz_target!(|data: &[u8]| {
         "viewer" => Some(Role::Viewer),
         _ => None,
     };
-    assert_eq!(verify(&token, SECRET, PROJECT).ok(), expected);
+    let granted = verify(&token, SECRET, PROJECT).ok();
+    assert_eq!(granted.as_ref().map(|grant| grant.role), expected);
+    if let Some(grant) = granted {
+        assert_eq!(grant.client, Some(client));
+        assert!(grant.check_client(client).is_ok());
+        assert!(grant.check_client(client + 1).is_err());
+    }
     assert!(verify(&token, b"another secret", PROJECT).is_err());
 });
