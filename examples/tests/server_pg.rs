@@ -256,6 +256,59 @@ async fn sql_writers_reach_connected_clients_merged_with_live_edits() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sql_renames_and_binary_rewrites_reach_connected_clients() {
+    let Some(db) = Db::create(Shape::Rich).await else {
+        return;
+    };
+    let project = Uuid::from_u128(0x9054);
+    let server = db.server(options()).await;
+    let mut editor = Peer::join(server.addr, project, "editor", 1).await;
+    let mut agent = Peer::join(server.addr, project, "agent", 2).await;
+    let png = vec![0x89, b'P', b'N', b'G', 0, 1, 2, 3];
+    editor.client.create(path("img/logo.png"), Some(png));
+    editor
+        .client
+        .create(path("src/old.ts"), Some(b"export {}\n".to_vec()));
+    editor.settle().await;
+    let logo = editor.id_at("img/logo.png").unwrap();
+    let old = editor.id_at("src/old.ts").unwrap();
+    // Both rows are written by a checkpoint before SQL touches them.
+    until_value(
+        &db,
+        &format!("SELECT file_path FROM project_files WHERE id = '{old}'"),
+        "src/old.ts",
+    )
+    .await;
+    until_value(
+        &db,
+        &format!("SELECT encoding FROM project_files WHERE id = '{logo}'"),
+        "base64",
+    )
+    .await;
+
+    // A SQL console moves a file and rewrites a binary one (without fixing
+    // its size or hash columns: the content wins).
+    db.sql(&format!(
+        "UPDATE project_files SET file_path = 'src/new.ts', file_name = 'new.ts' WHERE id = '{old}'"
+    ))
+    .await;
+    db.sql(&format!(
+        "UPDATE project_files SET content = 'iVBORwABAgMEBQ==' WHERE id = '{logo}'"
+    ))
+    .await;
+    let rewritten: &[u8] = &[0x89, b'P', b'N', b'G', 0, 1, 2, 3, 4, 5];
+    for peer in [&mut editor, &mut agent] {
+        peer.until(|c| {
+            c.manifest().get(&path("src/old.ts")).is_none()
+                && c.manifest().get(&path("src/new.ts")).and_then(|e| e.id) == Some(old)
+                && c.content(&logo).as_deref() == Some(rewritten)
+        })
+        .await;
+    }
+    until_value(&db, "SELECT count(*)::text FROM sync_foreign", "0").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_on_one_database_converge() {
     let Some(db) = Db::create(Shape::Simple).await else {
         return;

@@ -10,39 +10,60 @@
 //!   the live edits made since that content was written ([`merge3`]), then
 //!   applied as the legacy `file:update` with the merged text. Without the
 //!   replaced content (or when it is not an ancestor of the live text) it is
-//!   the legacy `file:update` as is: the written text wins.
+//!   the legacy `file:update` as is: the written text wins;
+//! - an updated binary row, or one whose kind changed, is a whole-content
+//!   `file:update`;
+//! - a row whose path changed is a `file:rename` first.
 
-use velocity_sync::protocol::{Bytes, ClientMessage, CreateRequest, DeleteRequest, LegacyUpdate};
-use velocity_sync::{FileKind, ProjectServer, Side, TextOp};
+use velocity_sync::protocol::{
+    Bytes, ClientMessage, CreateRequest, DeleteRequest, Edit, LegacyUpdate, RenameRequest,
+    UpdateRequest,
+};
+use velocity_sync::{FileId, FileKind, ProjectServer, Side, TextOp};
 
 use super::store::ForeignChange;
 
-/// The message that applies `change` to `server`, numbered `seq` (tree
-/// requests); `None` when there is nothing to do (the row already matches,
-/// a delete of an unknown file) or the change is not supported (a binary
-/// or kind change of an existing file, logged).
-pub fn message(server: &ProjectServer, change: ForeignChange, seq: u64) -> Option<ClientMessage> {
+/// The messages that apply `change` to `server`, numbered from `seq` (tree
+/// requests): a `file:rename` when the row moved, then the content change;
+/// none when there is nothing to do (the row already matches, a delete of
+/// an unknown file).
+pub fn messages(server: &ProjectServer, change: ForeignChange, seq: u64) -> Vec<ClientMessage> {
     let current = server.manifest().get_by_id(&change.file);
     match (change.row, current) {
-        (None, Some(_)) => Some(ClientMessage::Delete(DeleteRequest {
+        (None, Some(_)) => vec![ClientMessage::Delete(DeleteRequest {
             id: change.file,
             seq,
-        })),
-        (None, None) => None,
+        })],
+        (None, None) => Vec::new(),
         (Some(row), Some(entry)) => {
-            if row.entry.hash == entry.hash {
-                return None;
-            }
+            let mut out = Vec::new();
+            let mut seq = seq;
+            // A row moved by SQL: the same move a participant asks for.
             if row.entry.path != entry.path {
-                tracing::warn!(file = %change.file, "foreign rename not applied");
+                out.push(ClientMessage::Rename(RenameRequest {
+                    id: Some(change.file),
+                    directory: None,
+                    to: row.entry.path.clone(),
+                    seq,
+                }));
+                seq += 1;
             }
-            let written = match String::from_utf8(row.content) {
+            if row.entry.hash == entry.hash {
+                return out;
+            }
+            let text = match String::from_utf8(row.content) {
                 Ok(text) if entry.kind == FileKind::Text && row.entry.kind == FileKind::Text => {
                     text
                 }
-                _ => {
-                    tracing::warn!(file = %change.file, "foreign binary or kind change not applied");
-                    return None;
+                // Binary content, or a kind change: the whole new content,
+                // as a participant replaces a binary file.
+                Ok(text) => {
+                    out.push(whole_content(change.file, seq, text.into_bytes()));
+                    return out;
+                }
+                Err(not_utf8) => {
+                    out.push(whole_content(change.file, seq, not_utf8.into_bytes()));
+                    return out;
                 }
             };
             let live = server
@@ -51,36 +72,39 @@ pub fn message(server: &ProjectServer, change: ForeignChange, seq: u64) -> Optio
                 .unwrap_or_default();
             let content = change
                 .base
-                .and_then(|base| merge3(&base, &live, &written))
-                .unwrap_or(written);
-            Some(ClientMessage::LegacyUpdate(LegacyUpdate {
-                path: entry.path,
+                .and_then(|base| merge3(&base, &live, &text))
+                .unwrap_or(text);
+            out.push(ClientMessage::LegacyUpdate(LegacyUpdate {
+                path: row.entry.path,
                 content,
-            }))
+            }));
+            out
         }
         (Some(row), None) => {
             let directory = row.entry.kind == FileKind::Directory;
-            Some(ClientMessage::Create(CreateRequest {
+            vec![ClientMessage::Create(CreateRequest {
                 id: change.file,
                 path: row.entry.path,
                 seq,
                 directory,
                 executable: false,
                 content: (!directory).then(|| Bytes::new(row.content)),
-            }))
+            })]
         }
     }
 }
 
-/// Three-way text merge: `theirs` and `ours` both started from `base`;
-/// returns `ours` with `theirs`' change transformed into it (our insert
-/// first where both insert at one spot). `None` when an op cannot be built.
-///
-/// ```
-/// use velocity_sync_examples::server::foreign::merge3;
-/// let merged = merge3("let a = 1;\n", "let a = 1;\n// live\n", "let a = 2;\n");
-/// assert_eq!(merged.as_deref(), Some("let a = 2;\n// live\n"));
-/// ```
+/// A whole-content replacement of `id` (binary files, kind changes; the
+/// server ignores `base` for those).
+fn whole_content(id: FileId, seq: u64, bytes: Vec<u8>) -> ClientMessage {
+    ClientMessage::Update(UpdateRequest {
+        id,
+        seq,
+        base: 0,
+        edit: Edit::Content(Bytes::new(bytes)),
+    })
+}
+
 pub fn merge3(base: &str, ours: &str, theirs: &str) -> Option<String> {
     let ours_op = TextOp::diff(base, ours);
     let theirs_op = TextOp::diff(base, theirs);

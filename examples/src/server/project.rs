@@ -453,7 +453,7 @@ impl Task {
     /// event of the built-in database client (see [`super::foreign`]).
     fn foreign(&mut self, change: ForeignChange) {
         let seq = self.server.event_number() + 1;
-        if let Some(message) = super::foreign::message(&self.server, change, seq) {
+        for message in super::foreign::messages(&self.server, change, seq) {
             tracing::debug!(project = %self.project, kind = message.name(), "foreign write");
             self.server.handle(DATABASE_CLIENT, message);
         }
