@@ -105,6 +105,15 @@ fn whole_content(id: FileId, seq: u64, bytes: Vec<u8>) -> ClientMessage {
     })
 }
 
+/// Three-way text merge: `theirs` and `ours` both started from `base`;
+/// returns `ours` with `theirs`' change transformed into it (our insert
+/// first where both insert at one spot). `None` when an op cannot be built.
+///
+/// ```
+/// use velocity_sync_examples::server::foreign::merge3;
+/// let merged = merge3("let a = 1;\n", "let a = 1;\n// live\n", "let a = 2;\n");
+/// assert_eq!(merged.as_deref(), Some("let a = 2;\n// live\n"));
+/// ```
 pub fn merge3(base: &str, ours: &str, theirs: &str) -> Option<String> {
     let ours_op = TextOp::diff(base, ours);
     let theirs_op = TextOp::diff(base, theirs);
