@@ -9,6 +9,7 @@ use super::body::Body;
 use super::error::{OtError, ResyncRequired};
 use super::op::{Component, Side, TextOp, char_len};
 use super::utf16::Utf16Index;
+use super::window::{self, Window};
 use crate::hash::ContentHash;
 
 /// Who sent an op: any number the server uses to tell connections apart.
@@ -65,9 +66,11 @@ pub struct Document {
     history: History,
     clients: BTreeMap<ClientId, Seen>,
     scratch: String,
-    /// The run of adjacent keystrokes typed last, so a backspace into it
-    /// reads the deleted text here instead of flushing and walking the rope.
-    typing: Typing,
+    /// The text around the last edit, so a delete there reads the deleted
+    /// text here instead of flushing the rope's buffer and walking it.
+    window: Window,
+    /// Text read from the rope around a delete that missed the window.
+    context: String,
     /// The last hash computed, by revision: asking again costs nothing.
     hash_cache: Cell<Option<(u64, ContentHash)>>,
 }
@@ -114,7 +117,8 @@ impl Document {
             history: History::new(DEFAULT_HISTORY),
             clients: BTreeMap::new(),
             scratch: String::new(),
-            typing: Typing::default(),
+            window: Window::default(),
+            context: String::new(),
             hash_cache: Cell::new(None),
         }
     }
@@ -154,10 +158,11 @@ impl Document {
     /// when a document goes idle.
     pub fn compact(&mut self) {
         self.body.freeze();
-        self.typing = Typing::default();
+        self.window.clear();
         self.history.bytes.shrink_to_fit();
         self.history.entries.shrink_to_fit();
         self.scratch = String::new();
+        self.context = String::new();
     }
 
     /// Whether the text is empty.
@@ -201,7 +206,11 @@ impl Document {
                 return self.replay(client, seq, seen.rev);
             }
             if seq < seen.seq {
-                let found = self.history.find(client, seq);
+                let oldest = self.oldest_rev();
+                let found = self
+                    .history
+                    .find(client, seq)
+                    .map(|index| oldest + index as u64 + 1);
                 return match found {
                     Some(rev) => self.replay(client, seq, rev),
                     None => Err(OtError::StaleSeq {
@@ -214,13 +223,7 @@ impl Document {
         }
         let op = self.rebase(base_rev, op)?;
         self.apply_recording(&op, Some((client, seq)))?;
-        let seen = Seen { seq, rev: self.rev };
-        match self.clients.get_mut(&client) {
-            Some(slot) => *slot = seen,
-            None => {
-                self.clients.insert(client, seen);
-            }
-        }
+        self.clients.insert(client, Seen { seq, rev: self.rev });
         Ok(Submitted {
             rev: self.rev,
             op,
@@ -293,6 +296,8 @@ impl Document {
             + self.history.entries.capacity() * size_of::<Entry>()
             + self.clients.len() * (size_of::<(ClientId, Seen)>() + 16)
             + self.scratch.capacity()
+            + self.context.capacity()
+            + self.window.capacity()
     }
 
     /// Bytes of heap held by the history alone (included in
@@ -414,7 +419,12 @@ impl Document {
         bytes.reserve(op.components().len() * 11);
         let rope = self.body.rope_mut();
         let mut pos = 0;
-        for component in op.components() {
+        let components = match op.components() {
+            // A trailing retain is implied by the entry's base length.
+            [rest @ .., Component::Retain(_)] => rest,
+            all => all,
+        };
+        for component in components {
             match component {
                 Component::Retain(n) => {
                     write_run(bytes, TAG_RETAIN, *n, &[]);
@@ -424,16 +434,20 @@ impl Document {
                     write_run(bytes, TAG_INSERT, s.len(), s.as_bytes());
                     rope.insert(pos, s);
                     let chars = char_len(s);
-                    self.typing.inserted(pos, s, chars);
+                    self.window.inserted(pos, s, chars);
                     pos += chars;
                 }
                 Component::Delete(n) => {
                     let range = pos..pos + n;
                     self.scratch.clear();
-                    if !self.typing.take_tail(range.clone(), &mut self.scratch) {
-                        for chunk in rope.as_mut().slice_substrings(range.clone()) {
-                            self.scratch.push_str(chunk);
-                        }
+                    if !self.window.take(&range, &mut self.scratch) {
+                        read_around(
+                            rope.as_mut(),
+                            range.clone(),
+                            &mut self.context,
+                            &mut self.scratch,
+                            &mut self.window,
+                        );
                     }
                     write_run(
                         bytes,
@@ -446,56 +460,41 @@ impl Document {
             }
         }
         self.rev += 1;
-        self.history.push(from, self.rev);
+        self.history.push(from, text_len);
         Ok(())
     }
 }
 
-/// The last run of adjacent inserts: `text` sits at chars
-/// `start..start + chars` of the document. Any edit that is not typing at
-/// its end or deleting its tail ends the run.
-#[derive(Debug, Clone, Default)]
-struct Typing {
-    start: usize,
-    chars: usize,
-    text: String,
-}
-
-impl Typing {
-    fn inserted(&mut self, pos: usize, s: &str, chars: usize) {
-        if !self.text.is_empty() && pos == self.start + self.chars {
-            self.text.push_str(s);
-            self.chars += chars;
-        } else {
-            self.text.clear();
-            self.text.push_str(s);
-            self.start = pos;
-            self.chars = chars;
-        }
+/// Reads `range` of `rope` into `deleted`, with up to
+/// [`window::CONTEXT`] chars on each side, and makes the text around it (the
+/// deleted part left out) the new window.
+fn read_around(
+    rope: &jumprope::JumpRope,
+    range: Range<usize>,
+    context: &mut String,
+    deleted: &mut String,
+    window: &mut Window,
+) {
+    let from = range.start.saturating_sub(window::CONTEXT);
+    let to = (range.end + window::CONTEXT).min(rope.len_chars());
+    context.clear();
+    for chunk in rope.slice_substrings(from..to) {
+        context.push_str(chunk);
     }
-
-    /// When `range` is the tail of the run, moves its text into `out` and
-    /// returns true; otherwise ends the run and returns false.
-    fn take_tail(&mut self, range: Range<usize>, out: &mut String) -> bool {
-        let end = self.start + self.chars;
-        if self.text.is_empty() || range.end != end || range.start < self.start {
-            self.text.clear();
-            return false;
-        }
-        let keep = range.start - self.start;
-        let byte = if self.text.len() == self.chars {
-            keep
-        } else {
-            self.text
-                .char_indices()
-                .nth(keep)
-                .map_or(self.text.len(), |(at, _)| at)
-        };
-        out.push_str(&self.text[byte..]);
-        self.text.truncate(byte);
-        self.chars = keep;
-        true
-    }
+    let byte_of = |chars: usize| {
+        context
+            .char_indices()
+            .nth(chars)
+            .map_or(context.len(), |(byte, _)| byte)
+    };
+    let (start, end) = if context.len() == to - from {
+        (range.start - from, range.end - from)
+    } else {
+        (byte_of(range.start - from), byte_of(range.end - from))
+    };
+    deleted.push_str(&context[start..end]);
+    context.replace_range(start..end, "");
+    window.refill(from, context);
 }
 
 impl Utf16Index for Document {
@@ -547,8 +546,9 @@ struct Entry {
     from: Option<(ClientId, u64)>,
     /// Absolute end offset of its bytes.
     end: u64,
-    /// The revision it produced.
-    rev: u64,
+    /// The length (chars) of the text it applied to: its runs leave out a
+    /// trailing retain, which this gives back.
+    base_len: usize,
 }
 
 /// Ops as tagged varint runs in one buffer of bytes: no allocation per op.
@@ -576,9 +576,13 @@ impl History {
         }
     }
 
-    fn push(&mut self, from: Option<(ClientId, u64)>, rev: u64) {
+    fn push(&mut self, from: Option<(ClientId, u64)>, base_len: usize) {
         let end = self.dropped + self.bytes.len() as u64;
-        self.entries.push_back(Entry { from, end, rev });
+        self.entries.push_back(Entry {
+            from,
+            end,
+            base_len,
+        });
         self.trim();
     }
 
@@ -600,12 +604,11 @@ impl History {
         self.entries.len() - (now - rev) as usize - 1
     }
 
-    fn find(&self, client: ClientId, seq: u64) -> Option<u64> {
+    /// Index of the entry `(client, seq)` submitted, if still kept.
+    fn find(&self, client: ClientId, seq: u64) -> Option<usize> {
         self.entries
             .iter()
-            .rev()
-            .find(|e| e.from == Some((client, seq)))
-            .map(|e| e.rev)
+            .rposition(|e| e.from == Some((client, seq)))
     }
 
     fn byte_range(&self, index: usize) -> Range<usize> {
@@ -620,37 +623,51 @@ impl History {
     fn runs(&self, index: usize) -> Vec<Run> {
         let mut bytes = self.bytes[self.byte_range(index)].iter().copied();
         let mut runs = Vec::new();
+        let mut consumed = 0;
         while let Some(tag) = bytes.next() {
             let n = read_varint(&mut bytes);
             match tag {
-                TAG_RETAIN => runs.push(Run::Retain(n)),
+                TAG_RETAIN => {
+                    consumed += n;
+                    runs.push(Run::Retain(n));
+                }
                 _ => {
                     let raw: Vec<u8> = bytes.by_ref().take(n).collect();
                     let text = String::from_utf8_lossy(&raw).into_owned();
                     runs.push(if tag == TAG_INSERT {
                         Run::Insert(text)
                     } else {
+                        consumed += char_len(&text);
                         Run::Delete(text)
                     });
                 }
             }
+        }
+        let base_len = self.entries[index].base_len;
+        if consumed < base_len {
+            runs.push(Run::Retain(base_len - consumed));
         }
         runs
     }
 }
 
 fn write_run(bytes: &mut Vec<u8>, tag: u8, mut n: usize, payload: &[u8]) {
+    // One capacity check; a keystroke's run is then a few plain pushes (a
+    // `memcpy` call for three bytes costs more than the bytes).
+    bytes.reserve(11 + payload.len());
     bytes.push(tag);
-    loop {
-        let low = (n & 0x7f) as u8;
+    while n >= 0x80 {
+        bytes.push((n & 0x7f) as u8 | 0x80);
         n >>= 7;
-        if n == 0 {
-            bytes.push(low);
-            break;
-        }
-        bytes.push(low | 0x80);
     }
-    bytes.extend_from_slice(payload);
+    bytes.push(n as u8);
+    if payload.len() <= 8 {
+        for &byte in payload {
+            bytes.push(byte);
+        }
+    } else {
+        bytes.extend_from_slice(payload);
+    }
 }
 
 fn read_varint(bytes: &mut impl Iterator<Item = u8>) -> usize {

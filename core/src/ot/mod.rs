@@ -61,6 +61,7 @@ mod json;
 mod op;
 mod undo;
 mod utf16;
+mod window;
 
 pub use client::{Client, ClientState, Resynced, Submission};
 pub use document::{ClientId, DEFAULT_HISTORY, Document, Submitted};
