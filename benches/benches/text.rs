@@ -9,7 +9,8 @@
 //! - `submit_prebuilt`: the same with the ops built beforehand;
 //! - `ot_crate`: the `operational-transform` crate (Rust port of ot.js)
 //!   applying the same edits as ops to a `String`. It copies the text on
-//!   every op, so it runs only on the two smallest traces.
+//!   every op, so criterion samples it only on the two smallest traces; the
+//!   others get one timed run each in a table after the benches.
 //!
 //! `replay/friendsforever-concurrent`: a recorded run of the concurrent trace
 //! (two `Client`s, one server `Document`, lazy delivery) replayed with fresh
@@ -271,4 +272,34 @@ fn main() {
     }
     c.final_summary();
     memory_table(&traces);
+    if velocity_sync_benches::full_run() {
+        ot_crate_table(&traces);
+    }
+}
+
+/// The ot.js port on the traces too large to sample with criterion (it
+/// copies the whole text per op): one timed replay each, next to one timed
+/// `submit` replay, so every sequential trace has its comparison.
+fn ot_crate_table(traces: &[Trace]) {
+    let mut by_size: Vec<&Trace> = traces.iter().collect();
+    by_size.sort_by_key(|t| t.patch_count());
+    println!();
+    println!("| trace (one run each) | `operational-transform` | `submit` | ratio |");
+    println!("|---|---:|---:|---:|");
+    for trace in by_size.into_iter().skip(2) {
+        let started = std::time::Instant::now();
+        let text = black_box(ot_crate(trace));
+        let ot = started.elapsed();
+        assert!(text == trace.end, "{}", trace.name);
+        let started = std::time::Instant::now();
+        black_box(submit(trace));
+        let ours = started.elapsed();
+        println!(
+            "| {} | {:.2} s | {:.2} ms | {:.0}× |",
+            trace.name,
+            ot.as_secs_f64(),
+            ours.as_secs_f64() * 1e3,
+            ot.as_secs_f64() / ours.as_secs_f64()
+        );
+    }
 }
