@@ -27,7 +27,7 @@ use velocity_sync::{ContentHash, FileId, Manifest, ManifestId, ManifestLimits, M
 use super::pg_table::{Table, TableError};
 use super::store::{
     Change, CheckpointWrite, ForeignChange, Job, Loaded, Pending, Step, StorageError, Store,
-    now_rfc3339,
+    now_rfc3339, warn_id_in_other_project,
 };
 
 /// The server's own tables and the `project_files` trigger (idempotent).
@@ -288,15 +288,36 @@ impl PgStore {
             })
             .map(|c| format!("{c} = excluded.{c}"))
             .collect();
+        // The guard keeps another project's row with the same id untouched:
+        // ids come from clients, and one that names a file of another
+        // project must not overwrite it.
         let sql = format!(
             "INSERT INTO project_files ({list})
              SELECT {} FROM jsonb_to_recordset($1::text::jsonb) AS t({})
-             ON CONFLICT (id) DO UPDATE SET {}",
+             ON CONFLICT (id) DO UPDATE SET {}
+             WHERE project_files.project_id = excluded.project_id
+             RETURNING id::text",
             casts.join(", "),
             fields.join(", "),
             updates.join(", "),
         );
-        tx.execute(sql.as_str(), &[&Value::Array(records).to_string()])?;
+        let written: std::collections::HashSet<String> = tx
+            .query(sql.as_str(), &[&Value::Array(records).to_string()])?
+            .iter()
+            .map(|row| row.get::<_, String>(0))
+            .collect();
+        if written.len() < rows.len() {
+            for row in rows {
+                let field = |name: &str| row.get(name).and_then(text_of).unwrap_or_default();
+                let id = field("id");
+                if !written.contains(&id) {
+                    let project = Uuid::parse_str(&field("project_id")).unwrap_or_default();
+                    // The rich shape names it `path`, the simple one `file_path`.
+                    let path = [field("path"), field("file_path")].concat();
+                    warn_id_in_other_project(project, id, &path);
+                }
+            }
+        }
         Ok(())
     }
 

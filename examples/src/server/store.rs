@@ -473,8 +473,12 @@ fn write_checkpoint(
             })
             .map(|c| format!("{c} = excluded.{c}"))
             .collect();
+        // The guard keeps another project's row with the same id untouched:
+        // ids come from clients, and one that names a file of another
+        // project must not overwrite it.
         let sql = format!(
-            "INSERT INTO project_files ({}) VALUES ({}) ON CONFLICT(id) DO UPDATE SET {}",
+            "INSERT INTO project_files ({}) VALUES ({}) ON CONFLICT(id) DO UPDATE SET {} \
+             WHERE project_files.project_id = excluded.project_id",
             columns
                 .iter()
                 .map(|c| c.as_str())
@@ -484,8 +488,13 @@ fn write_checkpoint(
             updates.join(", "),
         );
         let values: Vec<SqlValue> = row.values().map(sql_value).collect();
-        tx.prepare_cached(&sql)?
+        let written = tx
+            .prepare_cached(&sql)?
             .execute(rusqlite::params_from_iter(values))?;
+        if written == 0 {
+            let id = entry.id.map(|id| id.to_string()).unwrap_or_default();
+            warn_id_in_other_project(project, id, entry.path.as_str());
+        }
         if !content.is_empty() {
             tx.prepare_cached("INSERT OR IGNORE INTO sync_blobs (hash, bytes) VALUES (?1, ?2)")?
                 .execute(params![entry.hash.to_string(), content])?;
@@ -517,6 +526,18 @@ fn write_checkpoint(
         params![key, write.n as i64],
     )?;
     Ok(())
+}
+
+/// Reports a checkpoint row left unwritten because its id belongs to a file
+/// of another project (the upsert's guard): that row stays as it was.
+pub fn warn_id_in_other_project(project: Uuid, id: impl std::fmt::Display, path: &str) {
+    tracing::warn!(
+        %project,
+        %id,
+        path,
+        code = "store.id_in_other_project",
+        "file id already names a file of another project; row not written"
+    );
 }
 
 /// Rows written at the last checkpoint, by id (to write only what changed).
