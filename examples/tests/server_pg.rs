@@ -463,3 +463,27 @@ async fn group_commit_undoes_a_failing_step_alone() {
         Some(format!("{}:1,{}:1", Uuid::from_u128(1), Uuid::from_u128(3)).as_str())
     );
 }
+
+/// Instances starting at the same instant all run the schema script (tables,
+/// the trigger function, the trigger): they must not trip over each other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instances_starting_together_all_start() {
+    for _ in 0..3 {
+        let Some(db) = Db::create(Shape::Simple).await else {
+            return;
+        };
+        let starts: Vec<_> = (0..6)
+            .map(|_| {
+                let url = db.url.clone();
+                std::thread::spawn(move || {
+                    PgStore::connect(&url, None)
+                        .map(|_| ())
+                        .map_err(|e| e.to_string())
+                })
+            })
+            .collect();
+        for start in starts {
+            start.join().unwrap().unwrap();
+        }
+    }
+}

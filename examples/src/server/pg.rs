@@ -32,6 +32,9 @@ use super::store::{
 
 /// The server's own tables and the `project_files` trigger (idempotent).
 pub const PG_SYNC_SCHEMA: &str = include_str!("../../sql/pg_sync.sql");
+/// The advisory lock key instances take while running [`PG_SYNC_SCHEMA`]
+/// (`"velosync"` in ASCII).
+const SCHEMA_LOCK: i64 = 0x7665_6c6f_7379_6e63;
 /// The rich platform shape of `project_files` (tests, fresh databases).
 pub const PG_RICH_SCHEMA: &str = include_str!("../../sql/pg_project_files_rich.sql");
 /// The simple platform shape of `project_files` (tests, fresh databases).
@@ -86,7 +89,11 @@ impl PgStore {
         let mut client = Client::connect(url, NoTls)?;
         let table = Table::read(&mut client)?;
         table.check_insertable(created_by)?;
-        client.batch_execute(PG_SYNC_SCHEMA)?;
+        // One instance at a time: DDL run concurrently fails ("tuple
+        // concurrently updated" on the trigger function).
+        client.batch_execute(&format!(
+            "BEGIN; SELECT pg_advisory_xact_lock({SCHEMA_LOCK}); {PG_SYNC_SCHEMA}\nCOMMIT;"
+        ))?;
         tracing::info!(shape = %table.shape, "project_files shape detected");
         Ok(Self {
             client: Some(client),
