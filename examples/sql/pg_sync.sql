@@ -51,6 +51,10 @@ CREATE TABLE IF NOT EXISTS sync_foreign (
     -- merge with the live edits made since.
     old_content text
 );
+-- The whole row before the write (updates and deletes): a server loading
+-- the project while the write is still queued reads the rows as they were
+-- before it, so the write is applied once, when the queue is taken.
+ALTER TABLE sync_foreign ADD COLUMN IF NOT EXISTS old_row text;
 CREATE INDEX IF NOT EXISTS sync_foreign_project ON sync_foreign (project_id, seq);
 
 -- The server's own writes set `velocity_sync.writer` for their transaction
@@ -67,17 +71,23 @@ BEGIN
     END IF;
     IF TG_OP = 'DELETE' THEN
         changed := OLD;
-        INSERT INTO sync_foreign (project_id, file_id, op, row_json)
-        VALUES (OLD.project_id, OLD.id, 'delete', NULL);
+        INSERT INTO sync_foreign (project_id, file_id, op, row_json, old_row)
+        VALUES (OLD.project_id, OLD.id, 'delete', NULL, row_to_json(OLD)::text);
     ELSE
         changed := NEW;
         IF TG_OP = 'UPDATE' AND OLD.project_id IS DISTINCT FROM NEW.project_id THEN
-            INSERT INTO sync_foreign (project_id, file_id, op, row_json)
-            VALUES (OLD.project_id, OLD.id, 'delete', NULL);
+            INSERT INTO sync_foreign (project_id, file_id, op, row_json, old_row)
+            VALUES (OLD.project_id, OLD.id, 'delete', NULL, row_to_json(OLD)::text);
         END IF;
-        INSERT INTO sync_foreign (project_id, file_id, op, row_json, old_content)
-        VALUES (NEW.project_id, NEW.id, lower(TG_OP), row_to_json(NEW)::text,
-                CASE WHEN TG_OP = 'UPDATE' THEN OLD.content END);
+        -- A row moved in from another project is an insert here.
+        IF TG_OP = 'UPDATE' AND OLD.project_id IS NOT DISTINCT FROM NEW.project_id THEN
+            INSERT INTO sync_foreign (project_id, file_id, op, row_json, old_content, old_row)
+            VALUES (NEW.project_id, NEW.id, 'update', row_to_json(NEW)::text, OLD.content,
+                    row_to_json(OLD)::text);
+        ELSE
+            INSERT INTO sync_foreign (project_id, file_id, op, row_json)
+            VALUES (NEW.project_id, NEW.id, 'insert', row_to_json(NEW)::text);
+        END IF;
     END IF;
     PERFORM pg_notify('velocity_sync', json_build_object(
         'kind', 'foreign', 'project', changed.project_id, 'file', changed.id, 'op', lower(TG_OP)

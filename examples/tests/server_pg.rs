@@ -487,3 +487,94 @@ async fn instances_starting_together_all_start() {
         }
     }
 }
+
+/// SQL writes to a project no instance has loaded are queued too; the first
+/// load reads the rows they wrote, so the queue must not apply them again
+/// (an append applied twice would double it), and must not grow forever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_queued_before_the_first_load_apply_once() {
+    let Some(db) = Db::create(Shape::Rich).await else {
+        return;
+    };
+    let project = Uuid::from_u128(0x9055);
+    let id = Uuid::from_u128(0x9055_0001);
+    // The server runs (its trigger is installed) but nobody opened the project.
+    let server = db.server(options()).await;
+    db.sql(&format!(
+        "INSERT INTO project_files (id, project_id, file_path, file_name, content, created_by)
+         VALUES ('{id}', '{project}', 'notes.md', 'notes.md', 'one\n', '{CREATED_BY}')"
+    ))
+    .await;
+    db.sql(&format!(
+        "UPDATE project_files SET content = content || 'two\n' WHERE id = '{id}'"
+    ))
+    .await;
+    let mut editor = Peer::join(server.addr, project, "editor", 1).await;
+    editor.until_text("notes.md", "one\ntwo\n").await;
+    // An edit makes the server order events (and take the queue).
+    let file = editor.id_at("notes.md").unwrap();
+    editor
+        .client
+        .edit(file, TextOp::from_splice(8, 8, 0, "three\n").unwrap())
+        .unwrap();
+    editor.flush().await;
+    editor.settle().await;
+    until_value(&db, "SELECT count(*)::text FROM sync_foreign", "0").await;
+    editor.settle().await;
+    assert_eq!(editor.text(&file).as_deref(), Some("one\ntwo\nthree\n"));
+    until_value(
+        &db,
+        &format!("SELECT content FROM project_files WHERE id = '{id}'"),
+        "one\ntwo\nthree\n",
+    )
+    .await;
+}
+
+/// A SQL write taken into the ops log is in its row too; a server stopped
+/// (gracefully) and started again must not apply it twice. (A `kill -9`
+/// between taking the write and the next checkpoint is not covered here.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_applies_sql_writes_once() {
+    let Some(db) = Db::create(Shape::Rich).await else {
+        return;
+    };
+    let project = Uuid::from_u128(0x9056);
+    let mut slow = options();
+    slow.checkpoint_after = std::time::Duration::from_millis(500);
+    let server = db.server(slow.clone()).await;
+    let mut editor = Peer::join(server.addr, project, "editor", 1).await;
+    editor
+        .client
+        .create(path("notes.md"), Some(b"one\n".to_vec()));
+    editor.settle().await;
+    let file = editor.id_at("notes.md").unwrap();
+    until_value(
+        &db,
+        &format!("SELECT content FROM project_files WHERE id = '{file}'"),
+        "one\n",
+    )
+    .await;
+    let mut never = options();
+    never.checkpoint_after = std::time::Duration::from_secs(3600);
+    drop(editor);
+    drop(server);
+    let server = db.server(never.clone()).await;
+    let mut editor = Peer::join(server.addr, project, "editor", 1).await;
+    editor.until_text("notes.md", "one\n").await;
+    db.sql(&format!(
+        "UPDATE project_files SET content = content || 'two\n' WHERE id = '{file}'"
+    ))
+    .await;
+    editor.until_text("notes.md", "one\ntwo\n").await;
+    until_value(&db, "SELECT count(*)::text FROM sync_foreign", "0").await;
+    drop(editor);
+    drop(server);
+    let server = db.server(never).await;
+    let mut editor = Peer::join(server.addr, project, "editor", 2).await;
+    editor.until_text("notes.md", "one\ntwo\n").await;
+    // Nothing more arrives later (a second application would).
+    for _ in 0..5 {
+        editor.step(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(editor.text(&file).as_deref(), Some("one\ntwo\n"));
+}

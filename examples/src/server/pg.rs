@@ -668,17 +668,45 @@ impl Store for PgStore {
             .map(|text| ManifestId::from_hex(&text))
             .transpose()
             .map_err(|_| StorageError::BadManifestId { project })?;
-        let mut blobs = MemoryBlobStore::default();
-        let mut entries = Vec::new();
-        for row in tx.query(
-            "SELECT row_to_json(f)::text FROM project_files f WHERE project_id = $1::text::uuid",
-            &[&key],
-        )? {
-            let text: String = row.get(0);
-            let row: Row = serde_json::from_str(&text).map_err(|e| StorageError::Apply {
+        let as_row = |text: &str| {
+            serde_json::from_str::<Row>(text).map_err(|e| StorageError::Apply {
                 project,
                 reason: format!("row_to_json gave no object: {e}"),
-            })?;
+            })
+        };
+        let mut rows = BTreeMap::new();
+        for row in tx.query(
+            "SELECT id::text, row_to_json(f)::text FROM project_files f
+             WHERE project_id = $1::text::uuid",
+            &[&key],
+        )? {
+            let text: String = row.get(1);
+            rows.insert(row.get::<_, String>(0), as_row(&text)?);
+        }
+        // Writes by other code still queued are in the rows already; they
+        // are applied (once) when the queue is taken, so the rows are read
+        // as they stood before them: undone newest first.
+        for queued in tx.query(
+            "SELECT file_id::text, op, old_row FROM sync_foreign
+             WHERE project_id = $1::text::uuid ORDER BY seq DESC",
+            &[&key],
+        )? {
+            let (file, op, old): (String, String, Option<String>) =
+                (queued.get(0), queued.get(1), queued.get(2));
+            match (op.as_str(), old) {
+                ("insert", _) => {
+                    rows.remove(&file);
+                }
+                (_, Some(old)) => {
+                    rows.insert(file, as_row(&old)?);
+                }
+                // Queued before `old_row` existed: nothing to put back.
+                (_, None) => {}
+            }
+        }
+        let mut blobs = MemoryBlobStore::default();
+        let mut entries = Vec::new();
+        for row in rows.into_values() {
             let decoded = shape
                 .decode(&row, MismatchPolicy::Report)
                 .map_err(|source| StorageError::Row { project, source })?;
