@@ -57,6 +57,21 @@ CREATE TABLE IF NOT EXISTS sync_foreign (
 ALTER TABLE sync_foreign ADD COLUMN IF NOT EXISTS old_row text;
 CREATE INDEX IF NOT EXISTS sync_foreign_project ON sync_foreign (project_id, seq);
 
+-- Writes taken from the queue into the ops log, until a checkpoint covers
+-- them: their rows hold them already, so a load puts `old_row` back before
+-- replaying the log after the checkpoint (else a restart would apply them
+-- twice). `taken_at` is the project's event number before the step that
+-- took them; a checkpoint at a later number prunes them.
+CREATE TABLE IF NOT EXISTS sync_foreign_taken (
+    project_id uuid   NOT NULL,
+    seq        bigint NOT NULL,
+    taken_at   bigint NOT NULL,
+    file_id    uuid   NOT NULL,
+    op         text   NOT NULL,
+    old_row    text,
+    PRIMARY KEY (project_id, seq)
+);
+
 -- The server's own writes set `velocity_sync.writer` for their transaction
 -- (SET LOCAL) and are not queued: they are in the ops log already. Others
 -- are queued, and a NOTIFY carries a pointer (the project id, never the

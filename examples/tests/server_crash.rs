@@ -285,3 +285,64 @@ async fn kill_9_of_one_instance_on_postgres_loses_no_acknowledged_edit() {
     }
     kill9(three);
 }
+
+/// A SQL write to `project_files` is in its row the moment it commits, and
+/// in the ops log once the server takes it. A `kill -9` before the next
+/// checkpoint leaves both: the restarted server must apply it once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_after_taking_a_sql_write_applies_it_once() {
+    let Some(db) = support::pg::Db::create(support::pg::Shape::Rich).await else {
+        return;
+    };
+    let project = Uuid::from_u128(0xC3);
+    let (quick, addr) = spawn_on(&db.url, 50);
+    let mut editor = Peer::join(addr, project, "editor", 1).await;
+    editor
+        .client
+        .create(path("notes.md"), Some(b"one\n".to_vec()));
+    editor.settle().await;
+    let file = editor.id_at("notes.md").unwrap();
+    let row = format!("SELECT content FROM project_files WHERE id = '{file}'");
+    let deadline = tokio::time::Instant::now() + support::WAIT;
+    while db.value(&row).await.as_deref() != Some("one\n") {
+        assert!(tokio::time::Instant::now() < deadline, "row not written");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    drop(editor);
+    kill9(quick);
+
+    // An instance that does not checkpoint takes the write, then dies.
+    let (slow, addr) = spawn_on(&db.url, 600_000);
+    let mut editor = Peer::join(addr, project, "editor", 2).await;
+    editor.until_text("notes.md", "one\n").await;
+    db.sql(&format!(
+        "UPDATE project_files SET content = content || 'two\n' WHERE id = '{file}'"
+    ))
+    .await;
+    editor.until_text("notes.md", "one\ntwo\n").await;
+    append(&mut editor, "notes.md", "three\n");
+    editor.settle().await;
+    drop(editor);
+    kill9(slow);
+
+    let (fresh, addr) = spawn_on(&db.url, 50);
+    let mut viewer = Peer::join(addr, project, "viewer", 3).await;
+    viewer.until_text("notes.md", "one\ntwo\nthree\n").await;
+    for _ in 0..5 {
+        viewer.step(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(viewer.text(&file).as_deref(), Some("one\ntwo\nthree\n"));
+    // Once a checkpoint covers the write, nothing of it is kept.
+    let deadline = tokio::time::Instant::now() + support::WAIT;
+    while db
+        .value("SELECT count(*)::text FROM sync_foreign_taken")
+        .await
+        .as_deref()
+        != Some("0")
+        || db.value(&row).await.as_deref() != Some("one\ntwo\nthree\n")
+    {
+        assert!(tokio::time::Instant::now() < deadline, "not checkpointed");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    kill9(fresh);
+}

@@ -374,19 +374,34 @@ impl PgStore {
              WHERE s.project_id = t.p::uuid",
             &[&keys, &numbers, &versions, &parents, &executables],
         )?;
+        // Foreign writes the new checkpoints cover are in their rows now.
+        tx.execute(
+            "DELETE FROM sync_foreign_taken f USING unnest($1::text[], $2::int8[]) AS t(p, n)
+             WHERE f.project_id = t.p::uuid AND f.taken_at < t.n",
+            &[&keys, &numbers],
+        )?;
         Ok(())
     }
 
+    /// Takes the project's queued foreign writes; `head` is the event
+    /// number before the step that applies them (see `sync_foreign_taken`).
     fn foreign(
         &self,
         tx: &mut Transaction<'_>,
         project: Uuid,
+        head: u64,
     ) -> Result<Vec<ForeignChange>, StorageError> {
         let key = project.to_string();
         let rows = tx.query(
-            "DELETE FROM sync_foreign WHERE project_id = $1::text::uuid
-             RETURNING seq, file_id::text, row_json, old_content",
-            &[&key],
+            "WITH taken AS (
+                 DELETE FROM sync_foreign WHERE project_id = $1::text::uuid
+                 RETURNING seq, file_id, op, row_json, old_content, old_row
+             ), kept AS (
+                 INSERT INTO sync_foreign_taken (project_id, seq, taken_at, file_id, op, old_row)
+                 SELECT $1::text::uuid, seq, $2, file_id, op, old_row FROM taken
+             )
+             SELECT seq, file_id::text, row_json, old_content FROM taken",
+            &[&key, &(head as i64)],
         )?;
         let mut queued: Vec<(i64, String, Option<String>, Option<String>)> = rows
             .iter()
@@ -467,7 +482,7 @@ impl PgStore {
             }
         }
         if foreign {
-            pending.foreign = self.foreign(tx, project)?;
+            pending.foreign = self.foreign(tx, project, head.max(after))?;
         }
         let batch = step(pending)?;
         insert_events(tx, &key, &batch.events)?;
@@ -578,7 +593,8 @@ impl PgStore {
                 // Taken from the queue in a savepoint: a step that fails
                 // leaves the queue as it was.
                 let mut savepoint = tx.transaction()?;
-                found.foreign = self.foreign(&mut savepoint, project)?;
+                let head = heads.get(&keys[i]).map_or(0, |h| h.0).max(job.after());
+                found.foreign = self.foreign(&mut savepoint, project, head)?;
                 let stepped = job.step(found);
                 if stepped.is_ok() {
                     savepoint.commit()?;
@@ -683,13 +699,19 @@ impl Store for PgStore {
             let text: String = row.get(1);
             rows.insert(row.get::<_, String>(0), as_row(&text)?);
         }
-        // Writes by other code still queued are in the rows already; they
-        // are applied (once) when the queue is taken, so the rows are read
-        // as they stood before them: undone newest first.
+        // Writes by other code are in their rows the moment they commit,
+        // but belong after the checkpoint: those still queued are applied
+        // when the queue is taken, those taken since the checkpoint are in
+        // the log replayed below. So the rows are read as they stood before
+        // them (undone newest first), and each write is applied once.
         for queued in tx.query(
-            "SELECT file_id::text, op, old_row FROM sync_foreign
-             WHERE project_id = $1::text::uuid ORDER BY seq DESC",
-            &[&key],
+            "SELECT file_id::text, op, old_row, seq FROM sync_foreign
+               WHERE project_id = $1::text::uuid
+             UNION ALL
+             SELECT file_id::text, op, old_row, seq FROM sync_foreign_taken
+               WHERE project_id = $1::text::uuid AND taken_at >= $2
+             ORDER BY seq DESC",
+            &[&key, &n],
         )? {
             let (file, op, old): (String, String, Option<String>) =
                 (queued.get(0), queued.get(1), queued.get(2));
