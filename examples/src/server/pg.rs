@@ -27,7 +27,7 @@ use velocity_sync::{ContentHash, FileId, Manifest, ManifestId, ManifestLimits, M
 use super::pg_table::{Table, TableError};
 use super::store::{
     Change, CheckpointWrite, ForeignChange, Job, Loaded, Pending, Step, StorageError, Store,
-    now_rfc3339, warn_id_in_other_project,
+    now_rfc3339, on_conflict, warn_id_in_other_project,
 };
 
 /// The server's own tables and the `project_files` trigger (idempotent).
@@ -285,28 +285,13 @@ impl PgStore {
             .map(|c| format!("t.{c}::{}", self.table.cast(c)))
             .collect();
         let fields: Vec<String> = columns.iter().map(|c| format!("{c} text")).collect();
-        let updates: Vec<String> = columns
-            .iter()
-            .filter(|c| {
-                !matches!(
-                    c.as_str(),
-                    "id" | "created_at" | "created_by" | "project_id"
-                )
-            })
-            .map(|c| format!("{c} = excluded.{c}"))
-            .collect();
-        // The guard keeps another project's row with the same id untouched:
-        // ids come from clients, and one that names a file of another
-        // project must not overwrite it.
         let sql = format!(
             "INSERT INTO project_files ({list})
              SELECT {} FROM jsonb_to_recordset($1::text::jsonb) AS t({})
-             ON CONFLICT (id) DO UPDATE SET {}
-             WHERE project_files.project_id = excluded.project_id
-             RETURNING id::text",
+             {} RETURNING id::text",
             casts.join(", "),
             fields.join(", "),
-            updates.join(", "),
+            on_conflict(columns.iter().map(String::as_str)),
         );
         let written: std::collections::HashSet<String> = tx
             .query(sql.as_str(), &[&Value::Array(records).to_string()])?

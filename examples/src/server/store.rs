@@ -463,29 +463,15 @@ fn write_checkpoint(
             .or_insert(Value::from(entry.revision));
         let columns: Vec<&String> = row.keys().collect();
         let placeholders: Vec<String> = (1..=columns.len()).map(|i| format!("?{i}")).collect();
-        let updates: Vec<String> = columns
-            .iter()
-            .filter(|c| {
-                !matches!(
-                    c.as_str(),
-                    "id" | "created_at" | "created_by" | "project_id"
-                )
-            })
-            .map(|c| format!("{c} = excluded.{c}"))
-            .collect();
-        // The guard keeps another project's row with the same id untouched:
-        // ids come from clients, and one that names a file of another
-        // project must not overwrite it.
         let sql = format!(
-            "INSERT INTO project_files ({}) VALUES ({}) ON CONFLICT(id) DO UPDATE SET {} \
-             WHERE project_files.project_id = excluded.project_id",
+            "INSERT INTO project_files ({}) VALUES ({}) {}",
             columns
                 .iter()
                 .map(|c| c.as_str())
                 .collect::<Vec<_>>()
                 .join(", "),
             placeholders.join(", "),
-            updates.join(", "),
+            on_conflict(columns.iter().map(|c| c.as_str())),
         );
         let values: Vec<SqlValue> = row.values().map(sql_value).collect();
         let written = tx
@@ -526,6 +512,21 @@ fn write_checkpoint(
         params![key, write.n as i64],
     )?;
     Ok(())
+}
+
+/// The upsert clause of a checkpoint row with `columns`, for both stores:
+/// every column but the row's identity and creation is updated, and only
+/// over a row of the same project. Ids come from clients: one that names a
+/// file of another project must leave that row untouched.
+pub fn on_conflict<'a>(columns: impl Iterator<Item = &'a str>) -> String {
+    let updates: Vec<String> = columns
+        .filter(|c| !matches!(*c, "id" | "created_at" | "created_by" | "project_id"))
+        .map(|c| format!("{c} = excluded.{c}"))
+        .collect();
+    format!(
+        "ON CONFLICT (id) DO UPDATE SET {} WHERE project_files.project_id = excluded.project_id",
+        updates.join(", ")
+    )
 }
 
 /// Reports a checkpoint row left unwritten because its id belongs to a file
