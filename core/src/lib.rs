@@ -90,6 +90,7 @@ pub mod protocol;
 pub mod rows;
 pub mod server;
 pub mod store;
+mod wire;
 
 pub use changeset::{Changeset, ChangesetError, Content, DeltaOp, Payload};
 pub use client::{ClientError, ClientEvent, ProjectClient};
