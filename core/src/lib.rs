@@ -89,6 +89,7 @@ pub mod path;
 pub mod protocol;
 pub mod rows;
 pub mod server;
+mod sort;
 pub mod store;
 mod wire;
 

@@ -425,7 +425,7 @@ pub fn plan(
         .into_iter()
         .filter(|entry| !client_has_entry(entry))
         .collect();
-    files.sort_by(|a, b| {
+    crate::sort::sort_by(&mut files, |a, b| {
         (priority(&a.path), a.path.depth(), &a.path).cmp(&(
             priority(&b.path),
             b.path.depth(),
@@ -821,7 +821,7 @@ impl Hydrator {
                 }
             }
         }
-        ready.sort_by(|a, b| {
+        crate::sort::sort_by(&mut ready, |a, b| {
             (priority(&a.entry.path), &a.entry.path).cmp(&(priority(&b.entry.path), &b.entry.path))
         });
         ready

@@ -347,6 +347,8 @@ pub(super) fn diff_trees(a: &Dir, b: &Dir) -> Vec<Change> {
             .flatten()
             .map(|entry| Change::Added { entry }),
     );
-    changes.sort_by(|x, y| x.path().cmp(y.path()).then(x.rank().cmp(&y.rank())));
+    crate::sort::sort_by(&mut changes, |x, y| {
+        x.path().cmp(y.path()).then(x.rank().cmp(&y.rank()))
+    });
     changes
 }

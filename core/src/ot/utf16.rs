@@ -144,7 +144,7 @@ impl TextOp {
         changes: &[Utf16Change],
     ) -> Result<Self, OtError> {
         let mut order: Vec<&Utf16Change> = changes.iter().collect();
-        order.sort_by_key(|c| c.offset);
+        crate::sort::sort_by_key(&mut order, |c| c.offset);
         let len_utf16 = base.len_utf16();
         let mut op = Self::new();
         let (mut at_units, mut at_chars) = (0usize, 0usize);
