@@ -22,5 +22,12 @@ console.log(`trace replay, ${native.trace}, ${k} keystrokes, best of ${native.ru
 console.log("| workload | native | npm package (wasm) | ratio |");
 console.log("|---|---:|---:|---:|");
 console.log(`| text engine: op JSON -> Document::submit -> op JSON | ${native.document_ms.toFixed(1)} ms (${rate(native.document_ms)}) | ${wasm.document_ms.toFixed(1)} ms (${rate(wasm.document_ms)}) | ${(wasm.document_ms / native.document_ms).toFixed(2)}x |`);
+console.log(`| text engine, splice as numbers: TextDocument.splice -> rev | ${native.splice_ms.toFixed(1)} ms (${rate(native.splice_ms)}) | ${wasm.splice_ms.toFixed(1)} ms (${rate(wasm.splice_ms)}) | ${(wasm.splice_ms / native.splice_ms).toFixed(2)}x |`);
+console.log(`| text engine, splice as numbers + broadcast op: splice, then lastOp() (op JSON out) | ${native.splice_broadcast_ms.toFixed(1)} ms (${rate(native.splice_broadcast_ms)}) | ${wasm.splice_broadcast_ms.toFixed(1)} ms (${rate(wasm.splice_broadcast_ms)}) | ${(wasm.splice_broadcast_ms / native.splice_broadcast_ms).toFixed(2)}x |`);
+const c = native.client_keystrokes;
+const crate = (ms) => `${(c / ms / 1000).toFixed(2)} M/s`;
+console.log(`| editor, first ${c} keystrokes: ProjectClient.spliceUtf16 + outbound polled | ${native.client_ms.toFixed(1)} ms (${crate(native.client_ms)}) | ${wasm.client_ms.toFixed(1)} ms (${crate(wasm.client_ms)}) | ${(wasm.client_ms / native.client_ms).toFixed(2)}x |`);
+console.log(`| editor, first ${c} keystrokes: store.localSplice (bindMonaco per keystroke now) | (same core calls: ${native.client_ms.toFixed(1)} ms) | ${wasm.local_splice_ms.toFixed(1)} ms (${crate(wasm.local_splice_ms)}) | ${(wasm.local_splice_ms / native.client_ms).toFixed(2)}x |`);
+console.log(`| editor, first ${c} keystrokes: store.localEdit (bindMonaco per keystroke before) | (same core calls: ${native.client_ms.toFixed(1)} ms) | ${wasm.local_edit_ms.toFixed(1)} ms (${crate(wasm.local_edit_ms)}) | ${(wasm.local_edit_ms / native.client_ms).toFixed(2)}x |`);
 console.log(`| server path: file:update envelope -> ProjectServer -> ack + broadcast | ${native.best_ms.toFixed(1)} ms (${rate(native.best_ms)}) | ${wasm.best_ms.toFixed(1)} ms (${rate(wasm.best_ms)}) | ${(wasm.best_ms / native.best_ms).toFixed(2)}x |`);
 ' "$native" "$wasm"
