@@ -196,14 +196,19 @@ impl TextDocument {
         let seq = integer("seq", seq)?;
         let base_rev = integer("baseRev", base_rev)?;
         let (pos, deleted) = (index("pos", pos)?, index("deleted", deleted)?);
-        let repeated = matches!(self.inner.last_seq(client), Some(last) if seq <= last);
+        // A base the document cannot place is refused, and a repeated
+        // (client, seq) answered from the history: `submit` decides both
+        // without looking at the op, so a splice that does not fit matters
+        // only when the submission is new.
         let op = match self.base_len(base_rev) {
-            // A repeated (client, seq) is answered from the history and a
-            // base the document cannot place is refused: `submit` decides
-            // both without looking at the op.
-            Some(_) if repeated => TextOp::new(),
             None => TextOp::new(),
-            Some(base_len) => TextOp::from_splice(base_len, pos, deleted, inserted)?,
+            Some(base_len) => match TextOp::from_splice(base_len, pos, deleted, inserted) {
+                Ok(op) => op,
+                Err(_) if matches!(self.inner.last_seq(client), Some(last) if seq <= last) => {
+                    TextOp::new()
+                }
+                Err(error) => return Err(error.into()),
+            },
         };
         let submitted = self.inner.submit(client, seq, base_rev, op)?;
         let rev = submitted.rev as f64;
