@@ -5,6 +5,11 @@
 // reports.
 import { ProjectClient, SERVER_EVENTS, UndoManager, ops } from './core.js';
 
+// Whether `text` has no lone surrogate (String.prototype.isWellFormed where
+// the engine has it; else any surrogate counts, which only costs a re-read).
+const wellFormed = (text) =>
+  typeof text.isWellFormed === 'function' ? text.isWellFormed() : !/[\ud800-\udfff]/.test(text);
+
 /**
  * A Zustand state creator: `createStore(createSyncSlice({ clientId, transport }))`
  * (or spread it into a bigger store with `(...a) => ({ ...createSyncSlice(o)(...a) })`).
@@ -229,7 +234,7 @@ export function createSyncSlice({ clientId, transport, undoLimit = 1000 }) {
         const state = get();
         const spliced = before.slice(0, offset) + text + before.slice(offset + deleted);
         // A lone surrogate became U+FFFD in the module: take its text then.
-        const after = text.isWellFormed() ? spliced : client.text(id);
+        const after = wellFormed(text) ? spliced : client.text(id);
         const update = { texts: { ...state.texts, [id]: after } };
         if (state.presence[id]) update.presence = movePresence(state.presence, id, client.lastEdit());
         if (!state.pending.includes(id)) update.pending = client.unconfirmedFiles();

@@ -217,6 +217,31 @@ test('the per-keystroke splice edits and records undo like editUtf16 and record'
   assert.deepEqual(pkg.panics(), []);
 });
 
+test('the store keeps the module\'s text through localSplice, lone surrogates included', () => {
+  const hub = new Hub();
+  hub.connect(1);
+  const store = createStore(createSyncSlice({ clientId: 1, transport: hub.transport(1) }));
+  store.getState().connect();
+  hub.drain();
+  const id = store.getState().createFile('a.txt', 'ab😀\r\n');
+  store.getState().openFile(id);
+  const edits = [[2, 2, 'x'], [0, 0, '\uD800'], [1, 1, ''], [4, 0, '👋'], [0, 1, 'é']];
+  for (const [offset, deleted, text] of edits) {
+    store.getState().localSplice(id, offset, deleted, text);
+    assert.equal(store.getState().texts[id], store.getState().fileText(id));
+  }
+  assert.equal(store.getState().texts[id], 'ébx\r👋\n');
+  assert.deepEqual(store.getState().pending, [id]);
+  hub.drain();
+  assert.equal(hub.server.text(id), store.getState().texts[id]);
+  assert.equal(store.getState().idle, true);
+  // Undo goes through the manager localSplice recorded into.
+  store.getState().undo(id);
+  assert.equal(store.getState().texts[id], '\uFFFDbx\r👋\n', 'the last splice undone');
+  throwsCode(assert, () => store.getState().localSplice(id, 99, 0, 'a'), 'ot.out_of_range');
+  assert.deepEqual(pkg.panics(), []);
+});
+
 test('a malformed message reaches the store as an error, not an exception', () => {
   const hub = new Hub();
   hub.connect(1);
