@@ -27,7 +27,7 @@ console.log("| workload | native | npm package (wasm) | ratio |");
 console.log("|---|---:|---:|---:|");
 console.log(`| text engine: op JSON -> Document::submit -> op JSON | ${native.document_ms.toFixed(1)} ms (${rate(native.document_ms)}) | ${wasm.document_ms.toFixed(1)} ms (${rate(wasm.document_ms)}) | ${(wasm.document_ms / native.document_ms).toFixed(2)}x |`);
 console.log(`| text engine, splice as numbers: TextDocument.splice -> rev | ${native.splice_ms.toFixed(1)} ms (${rate(native.splice_ms)}) | ${wasm.splice_ms.toFixed(1)} ms (${rate(wasm.splice_ms)}) | ${(wasm.splice_ms / native.splice_ms).toFixed(2)}x |`);
-console.log(`| text engine, splice as numbers + broadcast op: splice, then lastOp() (op JSON out) | ${native.splice_broadcast_ms.toFixed(1)} ms (${rate(native.splice_broadcast_ms)}) | ${wasm.splice_broadcast_ms.toFixed(1)} ms (${rate(wasm.splice_broadcast_ms)}) | ${(wasm.splice_broadcast_ms / native.splice_broadcast_ms).toFixed(2)}x |`);
+console.log(`| text engine, splice as numbers + broadcast op: splice, then lastOpJson() (op JSON text out) | ${native.splice_broadcast_ms.toFixed(1)} ms (${rate(native.splice_broadcast_ms)}) | ${wasm.splice_broadcast_ms.toFixed(1)} ms (${rate(wasm.splice_broadcast_ms)}) | ${(wasm.splice_broadcast_ms / native.splice_broadcast_ms).toFixed(2)}x |`);
 const c = native.client_keystrokes;
 const crate = (ms) => `${(c / ms / 1000).toFixed(2)} M/s`;
 for (const e of [browser, full]) {

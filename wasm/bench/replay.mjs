@@ -62,7 +62,8 @@ for (let run = 0; run < runs; run += 1) {
 }
 // The text engine with splices as numbers: TextDocument.splice per keystroke
 // (numbers in, the revision out; one typed character crosses as its code
-// point), and the same plus lastOp() (a server broadcasting every keystroke).
+// point), and the same plus lastOpJson() (a server broadcasting every
+// keystroke puts the op's JSON text into its message, as native to_json).
 const splices = trace.txns.flatMap((txn) => txn.patches);
 const bestSplice = [Infinity, Infinity];
 for (const variant of [0, 1]) {
@@ -72,7 +73,7 @@ for (const variant of [0, 1]) {
     for (let i = 0; i < splices.length; i += 1) {
       const [pos, deleted, inserted] = splices[i];
       doc.splice(1, i + 1, i, pos, deleted, inserted);
-      if (variant === 1) doc.lastOp();
+      if (variant === 1) doc.lastOpJson();
     }
     const ms = performance.now() - start;
     if (doc.text() !== trace.endContent) throw new Error('splice replay did not reach endContent');

@@ -279,6 +279,10 @@ export class TextDocument {
     const op = call(() => this.#inner.lastOp());
     return op === undefined ? undefined : parse(op);
   }
+  /** `lastOp()` as its JSON text, to put into a message without parsing it. */
+  lastOpJson() {
+    return call(() => this.#inner.lastOp());
+  }
   /** Whether the last submission repeated an earlier `(client, seq)`. */
   get lastDuplicate() {
     return call(() => this.#inner.lastDuplicate);

@@ -264,6 +264,8 @@ export class TextDocument {
   splice(client: number, seq: number, baseRev: number, pos: number, deleted: number, inserted?: string): number;
   /** The op the last submission applied, to broadcast (undefined before the first). */
   lastOp(): Op | undefined;
+  /** `lastOp()` as its JSON text, to put into a message without parsing it. */
+  lastOpJson(): string | undefined;
   /** Whether the last submission repeated an earlier `(client, seq)`. */
   readonly lastDuplicate: boolean;
   readonly rev: number;

@@ -119,6 +119,7 @@ test('splices as numbers order like submit, with the op read only when wanted', 
   const byOp = new TextDocument('hello');
   const bySplice = new TextDocument('hello');
   assert.equal(bySplice.lastOp(), undefined);
+  assert.equal(bySplice.lastOpJson(), undefined);
   assert.equal(bySplice.lastDuplicate, false);
   const edits = [
     // [client, seq, baseRev, pos, deleted, inserted]
@@ -136,6 +137,7 @@ test('splices as numbers order like submit, with the op read only when wanted', 
     const rev = bySplice.splice(client, seq, base, pos, deleted, inserted);
     assert.equal(rev, expected.rev);
     assert.deepEqual(bySplice.lastOp(), expected.op);
+    assert.equal(bySplice.lastOpJson(), JSON.stringify(expected.op));
     assert.equal(bySplice.lastDuplicate, false);
     assert.equal(bySplice.text(), byOp.text());
   }
