@@ -147,9 +147,9 @@ impl ProjectClient {
     /// text of file `handle`, `deleted` code units replaced by `inserted`;
     /// the edit's inverse is recorded in `undo`. Only numbers and the typed
     /// text cross (no op JSON either way, no whole text); the op made is
-    /// [`last_edit`](Self::last_edit), read only
-    /// when wanted. Same result as [`edit_utf16`](Self::edit_utf16) with one
-    /// change followed by `UndoManager.record`.
+    /// [`last_edit`](Self::last_edit), read only when wanted. Same result as
+    /// [`edit_utf16`](Self::edit_utf16) with one change followed by
+    /// `UndoManager.record`.
     ///
     /// # Errors
     /// As [`edit_utf16`](Self::edit_utf16); `wasm.bad_argument` for an
@@ -163,7 +163,26 @@ impl ProjectClient {
         inserted: &str,
         undo: &mut UndoManager,
     ) -> BindResult<()> {
-        self.splice(handle, offset, deleted, inserted, undo)
+        let at = index("handle", handle)?;
+        let id = *self
+            .handles
+            .get(at)
+            .ok_or_else(|| BindError::bad_argument("handle", format!("{at} names no file")))?;
+        let change = Utf16Change::new(
+            index("offset", offset)?,
+            index("deleted", deleted)?,
+            inserted,
+        );
+        let text = self
+            .inner
+            .text(&id)
+            .ok_or(velocity_sync::ClientError::UnknownFile { id })?;
+        let op = TextOp::from_utf16_changes(text, std::slice::from_ref(&change))?;
+        let inverse = op.invert(text)?;
+        self.inner.edit(id, op.clone())?;
+        undo.inner.record_inverse(inverse);
+        self.last_edit = Some(op);
+        Ok(())
     }
 
     /// The op (ot.js JSON, in characters) the last splice made, or
@@ -301,38 +320,5 @@ impl ProjectClient {
     #[wasm_bindgen(js_name = unconfirmedFiles)]
     pub fn unconfirmed_files(&self) -> BindResult<String> {
         to_json(&self.inner.unconfirmed_files())
-    }
-}
-
-impl ProjectClient {
-    /// Makes the splice's op on the local text, records its inverse, edits.
-    fn splice(
-        &mut self,
-        handle: f64,
-        offset: f64,
-        deleted: f64,
-        inserted: &str,
-        undo: &mut UndoManager,
-    ) -> BindResult<()> {
-        let at = index("handle", handle)?;
-        let id = *self
-            .handles
-            .get(at)
-            .ok_or_else(|| BindError::bad_argument("handle", format!("{at} names no file")))?;
-        let change = Utf16Change::new(
-            index("offset", offset)?,
-            index("deleted", deleted)?,
-            inserted,
-        );
-        let text = self
-            .inner
-            .text(&id)
-            .ok_or(velocity_sync::ClientError::UnknownFile { id })?;
-        let op = TextOp::from_utf16_changes(text, std::slice::from_ref(&change))?;
-        let inverse = op.invert(text)?;
-        self.inner.edit(id, op.clone())?;
-        undo.inner.record_inverse(inverse);
-        self.last_edit = Some(op);
-        Ok(())
     }
 }
