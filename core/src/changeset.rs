@@ -217,13 +217,59 @@ impl From<StoreError> for ChangesetError {
 }
 
 /// One step of a delta.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum DeltaOp {
     /// Copy `len` bytes from offset `start` of the base content.
     Copy(u64, u64),
     /// Insert these bytes.
     Insert(String),
+}
+
+/// Read by hand rather than derived (`untagged` would buffer every op, see
+/// `crate::wire`): an array of two offsets is a copy, a string an insert;
+/// anything else fails with serde's untagged message.
+impl<'de> Deserialize<'de> for DeltaOp {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct OpVisitor;
+        const NO_MATCH: &str = "data did not match any variant of untagged enum DeltaOp";
+
+        impl<'de> serde::de::Visitor<'de> for OpVisitor {
+            type Value = DeltaOp;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(NO_MATCH)
+            }
+
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<DeltaOp, E> {
+                Ok(DeltaOp::Insert(text.to_owned()))
+            }
+
+            fn visit_string<E: serde::de::Error>(self, text: String) -> Result<DeltaOp, E> {
+                Ok(DeltaOp::Insert(text))
+            }
+
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<DeltaOp, A::Error> {
+                let no_match = |_| serde::de::Error::custom(NO_MATCH);
+                let start = seq.next_element::<u64>().map_err(no_match)?;
+                let len = seq.next_element::<u64>().map_err(no_match)?;
+                let rest = seq
+                    .next_element::<serde::de::IgnoredAny>()
+                    .map_err(no_match)?;
+                match (start, len, rest) {
+                    (Some(start), Some(len), None) => Ok(DeltaOp::Copy(start, len)),
+                    _ => Err(serde::de::Error::custom(NO_MATCH)),
+                }
+            }
+        }
+
+        deserializer
+            .deserialize_any(OpVisitor)
+            .map_err(|_: D::Error| serde::de::Error::custom(NO_MATCH))
+    }
 }
 
 /// How one new content travels.
@@ -424,7 +470,12 @@ impl Changeset {
                 format: header.format,
             });
         }
-        serde_json::from_slice(bytes).map_err(|e| ChangesetError::BadJson {
+        // Read as text, like every other JSON the crate reads: one reader
+        // type instantiates the (large) deserializers once, not twice.
+        let text = std::str::from_utf8(bytes).map_err(|e| ChangesetError::BadJson {
+            message: format!("invalid UTF-8 at byte {}", e.valid_up_to()),
+        })?;
+        serde_json::from_str(text).map_err(|e| ChangesetError::BadJson {
             message: e.to_string(),
         })
     }

@@ -304,7 +304,7 @@ impl ProjectClient {
             .iter()
             .map(|(id, state)| (*id, state.ot.rev()))
             .collect();
-        revisions.sort();
+        crate::sort::sort_by(&mut revisions, Ord::cmp);
         revisions
     }
 
@@ -342,7 +342,7 @@ impl ProjectClient {
             .filter(|(_, state)| state.ot.pending().is_some())
             .map(|(id, _)| *id)
             .collect();
-        ids.sort();
+        crate::sort::sort_by(&mut ids, Ord::cmp);
         ids
     }
 

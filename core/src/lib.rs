@@ -89,7 +89,9 @@ pub mod path;
 pub mod protocol;
 pub mod rows;
 pub mod server;
+mod sort;
 pub mod store;
+mod wire;
 
 pub use changeset::{Changeset, ChangesetError, Content, DeltaOp, Payload};
 pub use client::{ClientError, ClientEvent, ProjectClient};

@@ -29,7 +29,9 @@ pub(crate) fn nfc(text: &str) -> String {
         while i < chars.len() && chars[i].1 != 0 {
             i += 1;
         }
-        chars[start..i].sort_by_key(|&(_, class)| class);
+        let mut run = chars[start..i].to_vec();
+        crate::sort::sort_by_key(&mut run, |&(_, class)| class);
+        chars[start..i].copy_from_slice(&run);
     }
     // Canonical composition: a character joins the last starter unless a
     // character between them blocks it (a starter, or a class not lower).

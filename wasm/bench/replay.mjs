@@ -60,6 +60,27 @@ for (let run = 0; run < runs; run += 1) {
   bestDocument = Math.min(bestDocument, ms);
   doc.free();
 }
+// The text engine with splices as numbers: TextDocument.splice per keystroke
+// (numbers in, the revision out; one typed character crosses as its code
+// point), and the same plus lastOpJson() (a server broadcasting every
+// keystroke puts the op's JSON text into its message, as native to_json).
+const splices = trace.txns.flatMap((txn) => txn.patches);
+const bestSplice = [Infinity, Infinity];
+for (const variant of [0, 1]) {
+  for (let run = 0; run < runs; run += 1) {
+    const doc = new pkg.TextDocument(trace.startContent);
+    const start = performance.now();
+    for (let i = 0; i < splices.length; i += 1) {
+      const [pos, deleted, inserted] = splices[i];
+      doc.splice(1, i + 1, i, pos, deleted, inserted);
+      if (variant === 1) doc.lastOpJson();
+    }
+    const ms = performance.now() - start;
+    if (doc.text() !== trace.endContent) throw new Error('splice replay did not reach endContent');
+    bestSplice[variant] = Math.min(bestSplice[variant], ms);
+    doc.free();
+  }
+}
 if (pkg.panics().length) throw new Error(`panics: ${pkg.panics()}`);
 console.log(
   JSON.stringify({
@@ -67,6 +88,8 @@ console.log(
     keystrokes: ops.length,
     best_ms: Number(best.toFixed(2)),
     document_ms: Number(bestDocument.toFixed(2)),
+    splice_ms: Number(bestSplice[0].toFixed(2)),
+    splice_broadcast_ms: Number(bestSplice[1].toFixed(2)),
     runs,
   }),
 );

@@ -3,15 +3,25 @@
 //! keystroke (decode, transform, apply to the rope, ack encoded), exactly as
 //! `wasm/bench/replay.mjs` does through the npm package. Prints one JSON line.
 //!
+//! Also the text engine with splices given as numbers (what
+//! `TextDocument.splice` does) and the editor's per-keystroke client calls
+//! (what `ProjectClient.spliceUtf16` does), over the first 20,000 keystrokes.
+//!
 //! `cargo run --release -p velocity-sync-wasm --example replay_native -- [trace] [runs]`
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::Instant;
 
+use velocity_sync::ot::{UndoManager, Utf16Change};
 use velocity_sync::protocol::{self, ProtocolLimits};
-use velocity_sync::{Document, FileId, ProjectServer, Role, ServerConfig, TextOp};
+use velocity_sync::{
+    Document, FileId, FilePath, ProjectClient, ProjectServer, Role, ServerConfig, TextOp,
+};
 use velocity_sync_benches as traces;
+
+/// Keystrokes of the editor-side replay (each costs O(text) in the client).
+const CLIENT_KEYSTROKES: usize = 20_000;
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -97,8 +107,77 @@ fn main() {
         );
         best_document = best_document.min(ms);
     }
+    // The text engine with splices as numbers (TextDocument.splice in the
+    // package): the op built from (pos, deleted, inserted) on the current
+    // length, submitted; the applied op encoded only in the second variant
+    // (TextDocument.lastOp, for a server that broadcasts every keystroke).
+    let splices: Vec<(usize, usize, &str)> = trace
+        .txns
+        .iter()
+        .flat_map(|txn| txn.patches.iter())
+        .map(|(pos, deleted, inserted)| (*pos, *deleted, inserted.as_str()))
+        .collect();
+    let mut best_splice = [f64::INFINITY; 2];
+    for (variant, best) in best_splice.iter_mut().enumerate() {
+        for _ in 0..runs {
+            let mut doc = Document::from_text(&trace.start);
+            let start = Instant::now();
+            for (i, &(pos, deleted, inserted)) in splices.iter().enumerate() {
+                let op = TextOp::from_splice(doc.len_chars(), pos, deleted, inserted)
+                    .expect("patch fits");
+                let submitted = doc.submit(1, i as u64 + 1, i as u64, op).expect("op fits");
+                std::hint::black_box(submitted.rev);
+                if variant == 1 {
+                    std::hint::black_box(submitted.op.to_json());
+                }
+            }
+            let ms = start.elapsed().as_secs_f64() * 1e3;
+            assert!(
+                doc.text() == trace.end,
+                "replay must reach the trace's endContent"
+            );
+            *best = best.min(ms);
+        }
+    }
+    // The editor's side: the core calls the package's ProjectClient.spliceUtf16
+    // makes per keystroke (the op from a UTF-16 change on the local text, its
+    // inverse for undo, the edit), then the outbound messages encoded. Over
+    // the first CLIENT_KEYSTROKES keystrokes: the client keeps its text in a
+    // String, so each edit costs O(text) here and in the package alike.
+    let client_keystrokes = splices.len().min(CLIENT_KEYSTROKES);
+    let astral = |text: &str| text.chars().any(|c| c.len_utf16() == 2);
+    assert!(
+        !astral(&trace.start) && !splices.iter().any(|(_, _, text)| astral(text)),
+        "the editor-side replay passes character offsets as UTF-16 ones"
+    );
+    let mut best_client = f64::INFINITY;
+    for _ in 0..runs {
+        let mut client = ProjectClient::new(1);
+        let id = client.create(
+            FilePath::parse("paper.txt").expect("path"),
+            Some(trace.start.as_bytes().to_vec()),
+        );
+        let mut undo = UndoManager::new(1000);
+        let start = Instant::now();
+        for &(pos, deleted, inserted) in &splices[..client_keystrokes] {
+            let text = client.text(&id).expect("a text file");
+            let change = Utf16Change::new(pos, deleted, inserted);
+            let op = TextOp::from_utf16_changes(text, std::slice::from_ref(&change))
+                .expect("patch fits");
+            let inverse = op.invert(text).expect("op fits");
+            client.edit(id, op.clone()).expect("edit applies");
+            undo.record_inverse(inverse);
+            std::hint::black_box(&op);
+            while let Some(message) = client.poll_outbound() {
+                std::hint::black_box(message.to_json());
+            }
+        }
+        best_client = best_client.min(start.elapsed().as_secs_f64() * 1e3);
+    }
     println!(
-        "{{\"trace\":\"{name}\",\"keystrokes\":{},\"best_ms\":{best:.2},\"document_ms\":{best_document:.2},\"runs\":{runs}}}",
-        ops.len()
+        "{{\"trace\":\"{name}\",\"keystrokes\":{},\"best_ms\":{best:.2},\"document_ms\":{best_document:.2},\"splice_ms\":{:.2},\"splice_broadcast_ms\":{:.2},\"client_keystrokes\":{client_keystrokes},\"client_ms\":{best_client:.2},\"runs\":{runs}}}",
+        ops.len(),
+        best_splice[0],
+        best_splice[1]
     );
 }

@@ -50,18 +50,35 @@ function error(code, message) {
   return err;
 }
 
-// Runs one call into the module; a trap (a panic, reported first by the
-// hook) becomes an error with code `wasm.panic`.
+// What a failed call into the module throws: a trap (a panic, reported
+// first by the hook) becomes an error with code `wasm.panic`.
+function failure(err) {
+  if (err instanceof WebAssembly.RuntimeError) {
+    const last = recorded[recorded.length - 1] ?? err.message;
+    return error('wasm.panic', `velocity-sync panicked: ${last}`);
+  }
+  return err;
+}
+
+// Runs one call into the module.
 function call(fn) {
   try {
     return fn();
   } catch (err) {
-    if (err instanceof WebAssembly.RuntimeError) {
-      const last = recorded[recorded.length - 1] ?? err.message;
-      throw error('wasm.panic', `velocity-sync panicked: ${last}`);
-    }
-    throw err;
+    throw failure(err);
   }
+}
+
+// The code point of `text` when it is exactly one Unicode scalar value
+// (what one keystroke types), -1 when empty, else undefined: the
+// numbers-only entry points take it instead of a string.
+function singleCodePoint(text) {
+  const n = text.length;
+  if (n === 0) return -1;
+  if (n > 2) return undefined;
+  const code = text.codePointAt(0);
+  if (code >= 0xd800 && code <= 0xdfff) return undefined; // a lone surrogate
+  return (code > 0xffff ? 2 : 1) === n ? code : undefined;
 }
 
 // A server-only export asked of the browser build: a typed error that says
@@ -190,9 +207,15 @@ export const hydration = {
   complete: (progress) => call(() => wasm.hydrationComplete(json(progress))),
 };
 
+// The module object behind an UndoManager, for ProjectClient.spliceUtf16.
+let undoInner;
+
 /** Undo and redo of one user's own edits in one file. */
 export class UndoManager {
   #inner;
+  static {
+    undoInner = (undo) => undo.#inner;
+  }
   constructor(limit = 1000) {
     this.#inner = call(() => new wasm.UndoManager(limit));
   }
@@ -230,6 +253,39 @@ export class TextDocument {
   }
   submit(client, seq, baseRev, op) {
     return parse(call(() => this.#inner.submit(client, seq, baseRev, typeof op === 'string' ? op : json(op))));
+  }
+  /**
+   * Orders one splice (character offsets into the text at `baseRev`) and
+   * returns the new revision; numbers cross, and a single typed character
+   * as its code point. The op to broadcast is `lastOp()`.
+   */
+  splice(client, seq, baseRev, pos, deleted, inserted = '') {
+    let rev;
+    try {
+      const code = singleCodePoint(inserted);
+      rev = code === undefined
+        ? this.#inner.submitSplice(client, seq, baseRev, pos, deleted, inserted)
+        : this.#inner.submitCodePoint(client, seq, baseRev, pos, deleted, code);
+      // -1: failed, the reason waits in the module (the success path returns
+      // a bare number).
+      if (rev === -1) this.#inner.takeError();
+    } catch (err) {
+      throw failure(err);
+    }
+    return rev;
+  }
+  /** The op the last submission applied, to broadcast (undefined before the first). */
+  lastOp() {
+    const op = call(() => this.#inner.lastOp());
+    return op === undefined ? undefined : parse(op);
+  }
+  /** `lastOp()` as its JSON text, to put into a message without parsing it. */
+  lastOpJson() {
+    return call(() => this.#inner.lastOp());
+  }
+  /** Whether the last submission repeated an earlier `(client, seq)`. */
+  get lastDuplicate() {
+    return call(() => this.#inner.lastDuplicate);
   }
   get rev() {
     return call(() => this.#inner.rev);
@@ -277,6 +333,28 @@ export class ProjectClient {
   }
   editUtf16(id, changes) {
     return parse(call(() => this.#inner.editUtf16(id, json(changes))));
+  }
+  /** A number naming file `id` in `spliceUtf16` (the same for the same id). */
+  fileHandle(id) {
+    return call(() => this.#inner.fileHandle(id));
+  }
+  /**
+   * The editor's one-change path: at UTF-16 `offset` of file `handle`'s local
+   * text, `deleted` code units replaced by `inserted`, its inverse recorded in
+   * `undo`. Only numbers and the typed text cross; the op made is
+   * `lastEdit()`.
+   */
+  spliceUtf16(handle, offset, deleted, inserted, undo) {
+    try {
+      this.#inner.spliceUtf16(handle, offset, deleted, inserted, undoInner(undo));
+    } catch (err) {
+      throw failure(err);
+    }
+  }
+  /** The op (in characters) the last `spliceUtf16` made. */
+  lastEdit() {
+    const op = call(() => this.#inner.lastEdit());
+    return op === undefined ? undefined : parse(op);
   }
   replace(id, content) {
     call(() => this.#inner.replace(id, bytes(content)));

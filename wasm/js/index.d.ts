@@ -255,6 +255,19 @@ export class TextDocument {
   constructor(text?: string);
   /** Orders `client`'s `seq`-th op, made on `baseRev` (an Op or its JSON text). */
   submit(client: number, seq: number, baseRev: number, op: Op | string): { rev: number; op: Op; duplicate: boolean };
+  /**
+   * Orders one splice made on `baseRev` (character offsets: at `pos`, `deleted`
+   * characters replaced by `inserted`) and returns the new revision. Only
+   * numbers cross (a single typed character as its code point); read the op
+   * to broadcast with `lastOp()` when it is wanted.
+   */
+  splice(client: number, seq: number, baseRev: number, pos: number, deleted: number, inserted?: string): number;
+  /** The op the last submission applied, to broadcast (undefined before the first). */
+  lastOp(): Op | undefined;
+  /** `lastOp()` as its JSON text, to put into a message without parsing it. */
+  lastOpJson(): string | undefined;
+  /** Whether the last submission repeated an earlier `(client, seq)`. */
+  readonly lastDuplicate: boolean;
   readonly rev: number;
   readonly lenChars: number;
   text(): string;
@@ -272,6 +285,17 @@ export class ProjectClient {
   pollEvents(): ClientEvent[];
   edit(id: string, op: Op): void;
   editUtf16(id: string, changes: readonly Utf16Change[]): Op;
+  /** A number naming file `id` in `spliceUtf16` (the same for the same id). */
+  fileHandle(id: string): number;
+  /**
+   * The editor's one-change path: at UTF-16 `offset` of file `handle`'s local
+   * text, `deleted` code units replaced by `inserted`; the edit's inverse is
+   * recorded in `undo`. Only numbers and the typed text cross; read the op
+   * made with `lastEdit()` when it is wanted.
+   */
+  spliceUtf16(handle: number, offset: number, deleted: number, inserted: string, undo: UndoManager): void;
+  /** The op (in characters) the last `spliceUtf16` made. */
+  lastEdit(): Op | undefined;
   replace(id: string, content: string | Uint8Array): void;
   create(path: string, content?: string | Uint8Array): string;
   delete(id: string): void;

@@ -37,13 +37,20 @@ export function bindMonaco({ monaco, editor, store, fileId, keybindings = true, 
   disposables.push(
     editor.onDidChangeModelContent((event) => {
       if (applying) return;
-      const changes = event.changes.map((c) => ({
-        offset: c.rangeOffset,
-        deleted: c.rangeLength,
-        text: c.text,
-      }));
       try {
-        store.getState().localEdit(fileId, changes);
+        if (event.changes.length === 1) {
+          // A keystroke: one change, numbers into the module.
+          const [c] = event.changes;
+          store.getState().localSplice(fileId, c.rangeOffset, c.rangeLength, c.text);
+        } else {
+          // Several cursors at once: Monaco batches them in one event.
+          const changes = event.changes.map((c) => ({
+            offset: c.rangeOffset,
+            deleted: c.rangeLength,
+            text: c.text,
+          }));
+          store.getState().localEdit(fileId, changes);
+        }
       } catch (err) {
         // The file is gone or the edit does not fit: show the store's truth.
         const truth = store.getState().fileText(fileId);

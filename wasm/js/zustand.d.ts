@@ -47,6 +47,12 @@ export interface SyncState {
   receive(payload: unknown): void;
   openFile(id: string): string | undefined;
   localEdit(id: string, changes: readonly Utf16Change[]): Op;
+  /**
+   * One editor change (UTF-16 offset, code units deleted, text inserted): the
+   * per-keystroke path `bindMonaco` uses, with only numbers and the typed text
+   * crossing into the module.
+   */
+  localSplice(id: string, offset: number, deleted: number, text: string): void;
   localOp(id: string, op: Op): void;
   undo(id: string): Op | undefined;
   redo(id: string): Op | undefined;

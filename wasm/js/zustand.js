@@ -5,6 +5,11 @@
 // reports.
 import { ProjectClient, SERVER_EVENTS, UndoManager, ops } from './core.js';
 
+// Whether `text` has no lone surrogate (String.prototype.isWellFormed where
+// the engine has it; else any surrogate counts, which only costs a re-read).
+const wellFormed = (text) =>
+  typeof text.isWellFormed === 'function' ? text.isWellFormed() : !/[\ud800-\udfff]/.test(text);
+
 /**
  * A Zustand state creator: `createStore(createSyncSlice({ clientId, transport }))`
  * (or spread it into a bigger store with `(...a) => ({ ...createSyncSlice(o)(...a) })`).
@@ -13,6 +18,15 @@ export function createSyncSlice({ clientId, transport, undoLimit = 1000 }) {
   return (set, get) => {
     const client = new ProjectClient(clientId);
     const undos = new Map();
+    const handles = new Map();
+    const handleOf = (id) => {
+      let handle = handles.get(id);
+      if (handle === undefined) {
+        handle = client.fileHandle(id);
+        handles.set(id, handle);
+      }
+      return handle;
+    };
     const listeners = new Set();
     let online = false;
 
@@ -210,6 +224,24 @@ export function createSyncSlice({ clientId, transport, undoLimit = 1000 }) {
         set({ pending: client.unconfirmedFiles(), idle: client.isIdle });
         flush();
         return op;
+      },
+      // The editor's per-keystroke path: one change in UTF-16 offsets. Only
+      // numbers (and the typed text) cross into the module; the op is read
+      // back only when remote cursors need moving through it.
+      localSplice(id, offset, deleted, text) {
+        const before = get().openFile(id);
+        client.spliceUtf16(handleOf(id), offset, deleted, text, undoOf(id));
+        const state = get();
+        const spliced = before.slice(0, offset) + text + before.slice(offset + deleted);
+        // A lone surrogate became U+FFFD in the module: take its text then.
+        const after = wellFormed(text) ? spliced : client.text(id);
+        const update = { texts: { ...state.texts, [id]: after } };
+        if (state.presence[id]) update.presence = movePresence(state.presence, id, client.lastEdit());
+        if (!state.pending.includes(id)) update.pending = client.unconfirmedFiles();
+        const idle = client.isIdle;
+        if (idle !== state.idle) update.idle = idle;
+        set(update);
+        flush();
       },
       localOp(id, op) {
         const before = get().openFile(id);

@@ -6,9 +6,10 @@ use velocity_sync::protocol::{self, Cursor, ProtocolLimits};
 use velocity_sync::{FileId, FilePath, TextOp, Utf16Change};
 use wasm_bindgen::prelude::wasm_bindgen;
 
-use crate::error::{BindResult, from_json, integer, to_json};
+use crate::error::{BindError, BindResult, from_json, index, integer, to_json};
 use crate::events::event_json;
 use crate::ops::op;
+use crate::undo::UndoManager;
 
 /// One participant's project: the confirmed manifest, the contents, and the
 /// local text of every file being edited. Feed it the server's messages
@@ -20,6 +21,11 @@ use crate::ops::op;
 pub struct ProjectClient {
     inner: CoreClient,
     limits: ProtocolLimits,
+    /// Files by handle ([`file_handle`](Self::file_handle)), so a keystroke
+    /// names its file with a number instead of a 36-character id.
+    handles: Vec<FileId>,
+    /// The op of the last splice, for [`last_edit`](Self::last_edit).
+    last_edit: Option<TextOp>,
 }
 
 fn file_id(id: &str) -> BindResult<FileId> {
@@ -38,6 +44,8 @@ impl ProjectClient {
         Ok(Self {
             inner: CoreClient::new(integer("id", id)?),
             limits: ProtocolLimits::default(),
+            handles: Vec::new(),
+            last_edit: None,
         })
     }
 
@@ -115,6 +123,73 @@ impl ProjectClient {
         let json = op.to_json();
         self.inner.edit(id, op)?;
         Ok(json)
+    }
+
+    /// A number naming file `id` in [`splice_utf16`](Self::splice_utf16)
+    /// (the same number for the same id, for this client's lifetime).
+    ///
+    /// # Errors
+    /// `entry.bad_id`.
+    #[wasm_bindgen(js_name = fileHandle)]
+    pub fn file_handle(&mut self, id: &str) -> BindResult<f64> {
+        let id = file_id(id)?;
+        let at = match self.handles.iter().position(|known| *known == id) {
+            Some(at) => at,
+            None => {
+                self.handles.push(id);
+                self.handles.len() - 1
+            }
+        };
+        Ok(at as f64)
+    }
+
+    /// The editor's one-change path: at UTF-16 offset `offset` of the local
+    /// text of file `handle`, `deleted` code units replaced by `inserted`;
+    /// the edit's inverse is recorded in `undo`. Only numbers and the typed
+    /// text cross (no op JSON either way, no whole text); the op made is
+    /// [`last_edit`](Self::last_edit), read only when wanted. Same result as
+    /// [`edit_utf16`](Self::edit_utf16) with one change followed by
+    /// `UndoManager.record`.
+    ///
+    /// # Errors
+    /// As [`edit_utf16`](Self::edit_utf16); `wasm.bad_argument` for an
+    /// unknown handle. Nothing changes then.
+    #[wasm_bindgen(js_name = spliceUtf16)]
+    pub fn splice_utf16(
+        &mut self,
+        handle: f64,
+        offset: f64,
+        deleted: f64,
+        inserted: &str,
+        undo: &mut UndoManager,
+    ) -> BindResult<()> {
+        let at = index("handle", handle)?;
+        let id = *self
+            .handles
+            .get(at)
+            .ok_or_else(|| BindError::bad_argument("handle", format!("{at} names no file")))?;
+        let change = Utf16Change::new(
+            index("offset", offset)?,
+            index("deleted", deleted)?,
+            inserted,
+        );
+        let text = self
+            .inner
+            .text(&id)
+            .ok_or(velocity_sync::ClientError::UnknownFile { id })?;
+        let op = TextOp::from_utf16_changes(text, std::slice::from_ref(&change))?;
+        let inverse = op.invert(text)?;
+        self.inner.edit(id, op.clone())?;
+        undo.inner.record_inverse(inverse);
+        self.last_edit = Some(op);
+        Ok(())
+    }
+
+    /// The op (ot.js JSON, in characters) the last splice made, or
+    /// `undefined` before the first.
+    #[wasm_bindgen(js_name = lastEdit)]
+    pub fn last_edit(&self) -> Option<String> {
+        self.last_edit.as_ref().map(TextOp::to_json)
     }
 
     /// Replaces a file's whole content (a text file gets a diff op).

@@ -56,13 +56,19 @@ impl From<velocity_sync::Error> for BindError {
     }
 }
 
-/// Every core error type converts through [`velocity_sync::Error`], so the
-/// code is always the one core documents.
+/// Every core error type keeps the code and message core gives it (the same
+/// as through [`velocity_sync::Error`], whose variants are transparent).
+/// Converting each type directly, rather than through that enum, links only
+/// the messages of the errors a build can meet: the browser build carries no
+/// row or server error text.
 macro_rules! from_core {
     ($($ty:ty),* $(,)?) => {$(
         impl From<$ty> for BindError {
             fn from(error: $ty) -> Self {
-                velocity_sync::Error::from(error).into()
+                Self {
+                    code: error.code(),
+                    message: error.to_string(),
+                }
             }
         }
     )*};
@@ -139,6 +145,23 @@ mod tests {
         let (code, message) = err.unwrap_or_default();
         assert_eq!(code, "path.parent_segment");
         assert!(message.contains("../etc"), "{message}");
+    }
+
+    #[test]
+    fn each_error_type_converts_as_core_error_does() {
+        let ot = velocity_sync::TextOp::from_json("[1.5]").err();
+        let protocol = velocity_sync::protocol::decode_server(b"{", &Default::default()).err();
+        let path = velocity_sync::FilePath::parse("a//b").err();
+        let (Some(ot), Some(protocol), Some(path)) = (ot, protocol, path) else {
+            panic!("the inputs above are all invalid");
+        };
+        let through_core = |e: velocity_sync::Error| BindError::from(e);
+        assert_eq!(BindError::from(ot.clone()), through_core(ot.into()));
+        assert_eq!(
+            BindError::from(protocol.clone()),
+            through_core(protocol.into())
+        );
+        assert_eq!(BindError::from(path.clone()), through_core(path.into()));
     }
 
     #[test]

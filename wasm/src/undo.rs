@@ -11,7 +11,7 @@ use crate::ops::op;
 #[wasm_bindgen]
 #[derive(Debug)]
 pub struct UndoManager {
-    inner: CoreUndo,
+    pub(crate) inner: CoreUndo,
 }
 
 #[wasm_bindgen]

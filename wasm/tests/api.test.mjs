@@ -156,6 +156,92 @@ test('client and server: round trip by hand, and malformed messages refused', ()
   assert.deepEqual(pkg.panics(), []);
 });
 
+test('the per-keystroke splice edits and records undo like editUtf16 and record', () => {
+  const server = new ProjectServer();
+  const [byChanges, bySplice] = [new ProjectClient(1), new ProjectClient(2)];
+  for (const [n, client] of [[1, byChanges], [2, bySplice]]) {
+    server.connect(n, 'editor');
+    client.connect();
+  }
+  const pump = () => {
+    for (const [n, client] of [[1, byChanges], [2, bySplice]]) {
+      for (let m = client.pollOutbound(); m; m = client.pollOutbound()) server.handle(n, m);
+    }
+    for (let o = server.pollOutbound(); o; o = server.pollOutbound()) {
+      const to = o.to === 'client' ? [o.client] : [1, 2].filter((n) => o.to === 'all' || n !== o.client);
+      for (const n of to) (n === 1 ? byChanges : bySplice).handle(o.message);
+    }
+  };
+  pump();
+  const id = byChanges.create('a.txt', 'x😀y\r\n');
+  pump();
+  const undoA = new pkg.UndoManager(10);
+  const undoB = new pkg.UndoManager(10);
+  const handle = bySplice.fileHandle(id);
+  assert.equal(bySplice.fileHandle(id), handle, 'one handle per file');
+  assert.equal(bySplice.lastEdit(), undefined);
+  // [offset, deleted, text] in UTF-16 code units, as Monaco reports them.
+  const edits = [[1, 2, ''], [0, 0, '👋'], [3, 0, 'ab'], [5, 1, 'é'], [2, 0, 'z']];
+  for (const [offset, deleted, text] of edits) {
+    const before = byChanges.text(id);
+    const op = byChanges.editUtf16(id, [{ offset, deleted, text }]);
+    undoA.record(op, before);
+    bySplice.spliceUtf16(handle, offset, deleted, text, undoB);
+    assert.deepEqual(bySplice.lastEdit(), op);
+    assert.equal(bySplice.text(id), byChanges.text(id));
+  }
+  assert.equal(bySplice.text(id), '👋zxabé\r\n');
+  const undone = undoB.undo(bySplice.text(id));
+  assert.deepEqual(undone, undoA.undo(byChanges.text(id)));
+  bySplice.edit(id, undone);
+  assert.equal(bySplice.text(id), '👋xabé\r\n');
+  // Every error path, nothing changed by any of them.
+  const text = bySplice.text(id);
+  throwsCode(assert, () => bySplice.fileHandle('nope'), 'entry.bad_id');
+  throwsCode(assert, () => bySplice.spliceUtf16(handle + 9, 0, 0, 'a', undoB), 'wasm.bad_argument');
+  throwsCode(assert, () => bySplice.spliceUtf16(handle, 99, 0, 'a', undoB), 'ot.out_of_range');
+  throwsCode(assert, () => bySplice.spliceUtf16(handle, 1, 0, 'a', undoB), 'ot.split_surrogate');
+  throwsCode(assert, () => bySplice.spliceUtf16(handle, -1, 0, '', undoB), 'wasm.bad_argument');
+  throwsCode(assert, () => bySplice.spliceUtf16(handle, 0, 0.5, 'ab', undoB), 'wasm.bad_argument');
+  const gone = bySplice.fileHandle('6f1c1e2a-0000-4000-8000-000000000009');
+  throwsCode(assert, () => bySplice.spliceUtf16(gone, 0, 0, 'a', undoB), 'client.unknown_file');
+  const bin = bySplice.create('logo.png', new Uint8Array([0, 1, 2]));
+  // As with editUtf16, a file without a local text is unknown to text edits.
+  throwsCode(assert, () => bySplice.spliceUtf16(bySplice.fileHandle(bin), 0, 0, 'a', undoB), 'client.unknown_file');
+  assert.equal(bySplice.text(id), text);
+  assert.equal(undoB.canRedo, true, 'a refused splice leaves the undo manager as it was');
+  // Both clients made the same edits concurrently: they still converge.
+  for (let i = 0; i < 5; i += 1) pump();
+  assert.equal(bySplice.text(id), server.text(id));
+  assert.equal(byChanges.text(id), server.text(id));
+  assert.deepEqual(pkg.panics(), []);
+});
+
+test('the store keeps the module\'s text through localSplice, lone surrogates included', () => {
+  const hub = new Hub();
+  hub.connect(1);
+  const store = createStore(createSyncSlice({ clientId: 1, transport: hub.transport(1) }));
+  store.getState().connect();
+  hub.drain();
+  const id = store.getState().createFile('a.txt', 'ab😀\r\n');
+  store.getState().openFile(id);
+  const edits = [[2, 2, 'x'], [0, 0, '\uD800'], [1, 1, ''], [4, 0, '👋'], [0, 1, 'é']];
+  for (const [offset, deleted, text] of edits) {
+    store.getState().localSplice(id, offset, deleted, text);
+    assert.equal(store.getState().texts[id], store.getState().fileText(id));
+  }
+  assert.equal(store.getState().texts[id], 'ébx\r👋\n');
+  assert.deepEqual(store.getState().pending, [id]);
+  hub.drain();
+  assert.equal(hub.server.text(id), store.getState().texts[id]);
+  assert.equal(store.getState().idle, true);
+  // Undo goes through the manager localSplice recorded into.
+  store.getState().undo(id);
+  assert.equal(store.getState().texts[id], '\uFFFDbx\r👋\n', 'the last splice undone');
+  throwsCode(assert, () => store.getState().localSplice(id, 99, 0, 'a'), 'ot.out_of_range');
+  assert.deepEqual(pkg.panics(), []);
+});
+
 test('a malformed message reaches the store as an error, not an exception', () => {
   const hub = new Hub();
   hub.connect(1);

@@ -90,7 +90,14 @@ for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
       const r = random();
       if (r < 0.75) {
         const changes = randomEdit(random, state.texts[id]);
-        edits.push(state.localEdit(id, changes));
+        if (changes.length === 1 && random() < 0.5) {
+          // The editor's per-keystroke path (bindMonaco uses it for one change).
+          const [c] = changes;
+          state.localSplice(id, c.offset, c.deleted, c.text);
+          edits.push(changes);
+        } else {
+          edits.push(state.localEdit(id, changes));
+        }
       } else if (r < 0.82) {
         state.undo(id);
       } else if (r < 0.85) {

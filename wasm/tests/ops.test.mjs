@@ -114,3 +114,64 @@ test('a text document orders concurrent ops and answers retries once', () => {
   throwsCode(assert, () => doc.submit(3, 4, 2, [12]), 'ot.stale_seq');
   assert.equal(doc.rev, 3);
 });
+
+test('splices as numbers order like submit, with the op read only when wanted', () => {
+  const byOp = new TextDocument('hello');
+  const bySplice = new TextDocument('hello');
+  assert.equal(bySplice.lastOp(), undefined);
+  assert.equal(bySplice.lastOpJson(), undefined);
+  assert.equal(bySplice.lastDuplicate, false);
+  const edits = [
+    // [client, seq, baseRev, pos, deleted, inserted]
+    [1, 1, 0, 5, 0, ' world'],
+    [2, 1, 0, 0, 0, '😀'], // concurrent with the first, one astral code point
+    [1, 2, 1, 0, 1, ''], // a deletion on an older revision
+    [2, 2, 3, 1, 0, 'x'], // one BMP character
+    [3, 1, 4, 2, 3, '\uD800'], // a lone surrogate takes the string path, as in submit
+  ];
+  const texts = [byOp.text()]; // the text at each revision
+  for (const [client, seq, base, pos, deleted, inserted] of edits) {
+    const op = ops.fromSplice([...texts[base]].length, pos, deleted, inserted);
+    const expected = byOp.submit(client, seq, base, op);
+    texts.push(byOp.text());
+    const rev = bySplice.splice(client, seq, base, pos, deleted, inserted);
+    assert.equal(rev, expected.rev);
+    assert.deepEqual(bySplice.lastOp(), expected.op);
+    assert.equal(bySplice.lastOpJson(), JSON.stringify(expected.op));
+    assert.equal(bySplice.lastDuplicate, false);
+    assert.equal(bySplice.text(), byOp.text());
+  }
+  assert.ok(bySplice.text().includes('\uFFFD'), 'a lone surrogate arrives as U+FFFD');
+  // A retry answers the first result again, whatever the splice says.
+  const first = byOp.submit(1, 2, 1, [11]);
+  assert.equal(first.duplicate, true);
+  assert.equal(bySplice.splice(1, 2, 1, 99, 99, 'ignored'), first.rev);
+  assert.equal(bySplice.lastDuplicate, true);
+  assert.deepEqual(bySplice.lastOp(), first.op);
+  // Every error path, with the code submit gives (the document unchanged).
+  const rev = bySplice.rev;
+  throwsCode(assert, () => bySplice.splice(4, 1, rev + 1, 0, 0, 'a'), 'ot.future_revision');
+  throwsCode(assert, () => bySplice.splice(4, 1, rev, bySplice.lenChars + 1, 0, 'a'), 'ot.out_of_range');
+  throwsCode(assert, () => bySplice.splice(4, 1, rev, 0, bySplice.lenChars + 1, ''), 'ot.out_of_range');
+  throwsCode(assert, () => bySplice.splice(4, 1, rev, -1, 0, 'a'), 'wasm.bad_argument');
+  throwsCode(assert, () => bySplice.splice(4, 1.5, rev, 0, 0), 'wasm.bad_argument');
+  assert.equal(bySplice.rev, rev);
+  byOp.free();
+  bySplice.free();
+  assert.deepEqual(panics(), []);
+});
+
+test('the code-point entry point refuses what is not a character', () => {
+  const raw = new pkg.raw.TextDocument('ab');
+  assert.equal(raw.submitCodePoint(1, 1, 0, 0, 0, 0xd800), -1);
+  throwsCode(assert, () => raw.takeError(), 'wasm.bad_argument');
+  raw.takeError(); // nothing left to throw
+  assert.equal(raw.submitCodePoint(1, 1, 0, 0, 0, 0x110000), -1);
+  throwsCode(assert, () => raw.takeError(), 'wasm.bad_argument');
+  assert.equal(raw.submitCodePoint(1, 1, 0, 0, 0, -2), -1);
+  throwsCode(assert, () => raw.takeError(), 'wasm.bad_argument');
+  assert.equal(raw.submitCodePoint(1, 1, 0, 2, 0, 0x1f600), 1);
+  assert.equal(raw.text(), 'ab😀');
+  raw.free();
+  assert.deepEqual(panics(), []);
+});

@@ -46,7 +46,7 @@ use std::sync::Arc;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
-use crate::entry::{FileEntry, FileKind};
+use crate::entry::{FileEntry, FileId, FileKind};
 use crate::hash::ContentHash;
 use crate::manifest::{Manifest, ManifestId};
 use crate::path::FilePath;
@@ -242,12 +242,47 @@ pub enum ContentRef {
 
 /// A file of a batch and where its content is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "PlannedFileWire")]
 pub struct PlannedFile {
     /// The entry as the server holds it.
     #[serde(flatten)]
     pub entry: FileEntry,
     /// Where its content comes from.
     pub content: ContentRef,
+}
+
+/// A [`PlannedFile`] as read: the entry's fields and `content`, flat (see
+/// `crate::wire` for why `flatten` is not derived).
+#[derive(Deserialize)]
+struct PlannedFileWire {
+    #[serde(default)]
+    id: Option<FileId>,
+    path: FilePath,
+    kind: FileKind,
+    size: u64,
+    hash: ContentHash,
+    #[serde(default)]
+    executable: bool,
+    #[serde(default)]
+    revision: u64,
+    content: ContentRef,
+}
+
+impl From<PlannedFileWire> for PlannedFile {
+    fn from(wire: PlannedFileWire) -> Self {
+        Self {
+            entry: FileEntry {
+                id: wire.id,
+                path: wire.path,
+                kind: wire.kind,
+                size: wire.size,
+                hash: wire.hash,
+                executable: wire.executable,
+                revision: wire.revision,
+            },
+            content: wire.content,
+        }
+    }
 }
 
 /// What one batch carries, before content is filled in.
@@ -390,7 +425,7 @@ pub fn plan(
         .into_iter()
         .filter(|entry| !client_has_entry(entry))
         .collect();
-    files.sort_by(|a, b| {
+    crate::sort::sort_by(&mut files, |a, b| {
         (priority(&a.path), a.path.depth(), &a.path).cmp(&(
             priority(&b.path),
             b.path.depth(),
@@ -786,7 +821,7 @@ impl Hydrator {
                 }
             }
         }
-        ready.sort_by(|a, b| {
+        crate::sort::sort_by(&mut ready, |a, b| {
             (priority(&a.entry.path), &a.entry.path).cmp(&(priority(&b.entry.path), &b.entry.path))
         });
         ready

@@ -10,12 +10,13 @@ use super::tree::{Dir, Meta, Node, join};
 use crate::entry::{FileEntry, FileKind};
 use crate::hash::ContentHash;
 use crate::path::FilePath;
+use crate::wire::{MissingField, required};
 
 /// One difference between two manifests. Every variant carries whole
 /// entries, so a receiver can check that what it changes is what the sender
 /// changed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
+#[serde(tag = "op", rename_all = "snake_case", try_from = "ChangeWire")]
 pub enum Change {
     /// A new entry.
     Added {
@@ -50,6 +51,60 @@ pub enum Change {
         /// The entry in the target.
         new: FileEntry,
     },
+}
+
+/// The tag of a [`Change`] on the wire.
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum ChangeOp {
+    Added,
+    KindChanged,
+    Modified,
+    Removed,
+    Renamed,
+}
+
+/// A [`Change`] as read: the tag and every variant's fields, flat (see
+/// `crate::wire` for why it is not derived on the enum).
+#[derive(Deserialize)]
+struct ChangeWire {
+    op: ChangeOp,
+    entry: Option<FileEntry>,
+    old: Option<FileEntry>,
+    new: Option<FileEntry>,
+}
+
+impl TryFrom<ChangeWire> for Change {
+    type Error = MissingField;
+
+    fn try_from(wire: ChangeWire) -> Result<Self, MissingField> {
+        let ChangeWire {
+            op,
+            entry,
+            old,
+            new,
+        } = wire;
+        Ok(match op {
+            ChangeOp::Added => Self::Added {
+                entry: required(entry, "entry")?,
+            },
+            ChangeOp::Removed => Self::Removed {
+                entry: required(entry, "entry")?,
+            },
+            ChangeOp::KindChanged => Self::KindChanged {
+                old: required(old, "old")?,
+                new: required(new, "new")?,
+            },
+            ChangeOp::Modified => Self::Modified {
+                old: required(old, "old")?,
+                new: required(new, "new")?,
+            },
+            ChangeOp::Renamed => Self::Renamed {
+                old: required(old, "old")?,
+                new: required(new, "new")?,
+            },
+        })
+    }
 }
 
 impl Change {
@@ -292,6 +347,8 @@ pub(super) fn diff_trees(a: &Dir, b: &Dir) -> Vec<Change> {
             .flatten()
             .map(|entry| Change::Added { entry }),
     );
-    changes.sort_by(|x, y| x.path().cmp(y.path()).then(x.rank().cmp(&y.rank())));
+    crate::sort::sort_by(&mut changes, |x, y| {
+        x.path().cmp(y.path()).then(x.rank().cmp(&y.rank()))
+    });
     changes
 }

@@ -481,11 +481,20 @@ pub(crate) fn char_len(text: &str) -> usize {
 
 /// The byte offset `n` characters after byte offset `at` (clamped to the end).
 pub(crate) fn advance(text: &str, at: usize, n: usize) -> usize {
-    let rest = text.get(at..).unwrap_or("");
-    match rest.char_indices().nth(n) {
-        Some((i, _)) => at + i,
-        None => text.len(),
+    // Byte scan: a character starts at every byte that is not a UTF-8
+    // continuation byte (much faster than decoding in the size-tuned
+    // WebAssembly build, and this runs on every keystroke).
+    let rest = text.as_bytes().get(at..).unwrap_or(&[]);
+    let mut left = n;
+    for (i, &b) in rest.iter().enumerate() {
+        if b & 0xC0 != 0x80 {
+            if left == 0 {
+                return at + i;
+            }
+            left -= 1;
+        }
     }
+    text.len()
 }
 
 /// A view of the next (possibly partly consumed) run.

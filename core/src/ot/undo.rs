@@ -49,16 +49,34 @@ impl UndoManager {
     /// # Errors
     /// [`OtError::LengthMismatch`] when `op` does not fit `base_text`.
     pub fn record(&mut self, op: &TextOp, base_text: &str) -> Result<(), OtError> {
-        let inverse = op.invert(base_text)?;
+        self.record_inverse(op.invert(base_text)?);
+        Ok(())
+    }
+
+    /// Records a local edit by its inverse (`op.invert(base_text)`, computed
+    /// by the caller before the edit was applied elsewhere), so recording
+    /// cannot fail after the edit. Clears the redo stack.
+    ///
+    /// ```
+    /// use velocity_sync::TextOp;
+    /// use velocity_sync::ot::UndoManager;
+    /// # fn main() -> Result<(), velocity_sync::OtError> {
+    /// let op = TextOp::from_splice(2, 2, 0, "c")?;
+    /// let mut undo = UndoManager::new(10);
+    /// undo.record_inverse(op.invert("ab")?);
+    /// assert_eq!(undo.undo("abc")?.map(|op| op.to_json()).as_deref(), Some("[2,-1]"));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn record_inverse(&mut self, inverse: TextOp) {
         if self.limit == 0 {
-            return Ok(());
+            return;
         }
         if self.undo.len() == self.limit {
             self.undo.remove(0);
         }
         self.undo.push(inverse);
         self.redo.clear();
-        Ok(())
     }
 
     /// A remote op was applied to the text: keep both stacks applicable.

@@ -43,32 +43,65 @@ pub trait Utf16Index {
     fn char_of_utf16(&self, units: usize) -> Result<usize, OtError>;
 }
 
+// The scans below walk bytes, not `chars()`: a UTF-8 lead byte says how long
+// its character is (continuation bytes are 0b10xx_xxxx; a lead byte of 0xF0
+// or above starts a 4-byte character, two UTF-16 units). Decoding every
+// character is far slower in the size-tuned WebAssembly build, where the
+// per-character iterator is not inlined, and these run on every keystroke.
+
+/// Whether `byte` starts a character.
+fn starts_char(byte: u8) -> bool {
+    byte & 0xC0 != 0x80
+}
+
+/// UTF-16 units of the character `lead` starts.
+fn units_of(lead: u8) -> usize {
+    if lead >= 0xF0 { 2 } else { 1 }
+}
+
 impl Utf16Index for str {
     fn len_chars(&self) -> usize {
         char_len(self)
     }
 
     fn len_utf16(&self) -> usize {
-        self.chars().map(char::len_utf16).sum()
+        self.as_bytes()
+            .iter()
+            .map(|&b| usize::from(starts_char(b)) + usize::from(b >= 0xF0))
+            .sum()
     }
 
     fn utf16_of_char(&self, chars: usize) -> usize {
-        self.chars().take(chars).map(char::len_utf16).sum()
+        let (mut seen_chars, mut units) = (0, 0);
+        for &b in self.as_bytes() {
+            if starts_char(b) {
+                if seen_chars == chars {
+                    return units;
+                }
+                seen_chars += 1;
+                units += units_of(b);
+            }
+        }
+        units
     }
 
     fn char_of_utf16(&self, units: usize) -> Result<usize, OtError> {
-        let mut seen = 0;
-        for (i, c) in self.chars().enumerate() {
-            if seen == units {
-                return Ok(i);
+        let (mut seen, mut chars) = (0, 0);
+        for &b in self.as_bytes() {
+            if !starts_char(b) {
+                continue;
             }
-            seen += c.len_utf16();
+            if seen == units {
+                return Ok(chars);
+            }
+            seen += units_of(b);
+            chars += 1;
             if seen > units {
                 return Err(OtError::SplitSurrogate { offset: units });
             }
         }
         if seen == units {
-            Ok(char_len(self))
+            Ok(chars)
         } else {
             Err(OtError::OutOfRange {
                 start: units,
@@ -144,7 +177,7 @@ impl TextOp {
         changes: &[Utf16Change],
     ) -> Result<Self, OtError> {
         let mut order: Vec<&Utf16Change> = changes.iter().collect();
-        order.sort_by_key(|c| c.offset);
+        crate::sort::sort_by_key(&mut order, |c| c.offset);
         let len_utf16 = base.len_utf16();
         let mut op = Self::new();
         let (mut at_units, mut at_chars) = (0usize, 0usize);
@@ -300,5 +333,42 @@ mod tests {
             op.to_utf16_changes("x").unwrap_err().code(),
             "ot.length_mismatch"
         );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn byte_scans_match_the_character_definitions(
+            text in "[a\\r\\né😀\\u{10FFFF}\\u{FFFF}]{0,40}",
+            at in 0usize..60,
+        ) {
+            let reference_len: usize = text.chars().map(char::len_utf16).sum();
+            proptest::prop_assert_eq!(text.len_utf16(), reference_len);
+            let reference_of_char: usize = text.chars().take(at).map(char::len_utf16).sum();
+            proptest::prop_assert_eq!(text.utf16_of_char(at), reference_of_char);
+            let mut seen = 0;
+            let mut expected = None;
+            for (i, c) in text.chars().enumerate() {
+                if seen == at {
+                    expected = Some(Ok(i));
+                    break;
+                }
+                seen += c.len_utf16();
+                if seen > at {
+                    expected = Some(Err(OtError::SplitSurrogate { offset: at }));
+                    break;
+                }
+            }
+            let expected = expected.unwrap_or(if seen == at {
+                Ok(text.chars().count())
+            } else {
+                Err(OtError::OutOfRange { start: at, end: at, len: seen })
+            });
+            proptest::prop_assert_eq!(text.char_of_utf16(at), expected);
+            // `advance` (op.rs) from every character boundary.
+            for (from, _) in text.char_indices() {
+                let reference = text[from..].char_indices().nth(at).map_or(text.len(), |(i, _)| from + i);
+                proptest::prop_assert_eq!(crate::ot::op::advance(&text, from, at), reference);
+            }
+        }
     }
 }

@@ -13,6 +13,7 @@ use crate::manifest::ManifestId;
 use crate::ot::{ClientId, TextOp};
 use crate::path::FilePath;
 use crate::store::Blob;
+use crate::wire::{MissingField, required};
 
 /// File bytes on the wire: `{"text": "…"}` for text (valid UTF-8 without
 /// NUL), `{"base64": "…"}` for everything else. Byte-exact either way.
@@ -232,6 +233,7 @@ pub enum ClientMessage {
 
 /// A change the server applied, with its place in the project's order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "EventWire")]
 pub struct Event {
     /// The event number: every participant applies events in this order.
     pub n: u64,
@@ -325,6 +327,7 @@ pub struct ErrorMessage {
 
 /// `sync:catch-up`: how the client gets from what it said it holds to event `n`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "CatchUpWire")]
 pub struct CatchUp {
     /// The last event the catch-up covers.
     pub n: u64,
@@ -370,6 +373,120 @@ pub enum Rung {
         /// Content bytes the batches carry.
         bytes: u64,
     },
+}
+
+// ------------------------------------------------- reading the flattened ones
+
+/// The tag of an [`EventChange`].
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum EventKind {
+    Text,
+    Tree,
+    Checkpoint,
+}
+
+/// An [`Event`] as read: its fields and every change kind's, flat (see
+/// `crate::wire` for why `flatten` is not derived).
+#[derive(Deserialize)]
+struct EventWire {
+    n: u64,
+    client: Option<ClientId>,
+    seq: Option<u64>,
+    kind: EventKind,
+    id: Option<FileId>,
+    rev: Option<u64>,
+    op: Option<TextOp>,
+    manifest: Option<ManifestId>,
+    changes: Option<Vec<crate::manifest::Change>>,
+    #[serde(default)]
+    contents: Vec<(ContentHash, Bytes)>,
+    files: Option<Vec<CheckpointFile>>,
+}
+
+impl TryFrom<EventWire> for Event {
+    type Error = MissingField;
+
+    fn try_from(wire: EventWire) -> Result<Self, MissingField> {
+        let change = match wire.kind {
+            EventKind::Text => EventChange::Text {
+                id: required(wire.id, "id")?,
+                rev: required(wire.rev, "rev")?,
+                op: required(wire.op, "op")?,
+            },
+            EventKind::Tree => EventChange::Tree {
+                manifest: required(wire.manifest, "manifest")?,
+                changes: required(wire.changes, "changes")?,
+                contents: wire.contents,
+            },
+            EventKind::Checkpoint => EventChange::Checkpoint {
+                manifest: required(wire.manifest, "manifest")?,
+                files: required(wire.files, "files")?,
+            },
+        };
+        Ok(Self {
+            n: wire.n,
+            client: wire.client,
+            seq: wire.seq,
+            change,
+        })
+    }
+}
+
+/// The tag of a [`Rung`].
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum RungMode {
+    Events,
+    Changeset,
+    Snapshot,
+}
+
+/// A [`CatchUp`] as read: its fields and every rung's, flat.
+#[derive(Deserialize)]
+struct CatchUpWire {
+    n: u64,
+    #[serde(default)]
+    applied: Vec<(FileId, u64)>,
+    mode: RungMode,
+    events: Option<Vec<Event>>,
+    changeset: Option<Box<Changeset>>,
+    texts: Option<Vec<(FileId, u64)>>,
+    manifest: Option<ManifestId>,
+    version: Option<u64>,
+    parent: Option<ManifestId>,
+    batches: Option<u32>,
+    files: Option<u64>,
+    bytes: Option<u64>,
+}
+
+impl TryFrom<CatchUpWire> for CatchUp {
+    type Error = MissingField;
+
+    fn try_from(wire: CatchUpWire) -> Result<Self, MissingField> {
+        let rung = match wire.mode {
+            RungMode::Events => Rung::Events {
+                events: required(wire.events, "events")?,
+            },
+            RungMode::Changeset => Rung::Changeset {
+                changeset: required(wire.changeset, "changeset")?,
+                texts: required(wire.texts, "texts")?,
+            },
+            RungMode::Snapshot => Rung::Snapshot {
+                manifest: required(wire.manifest, "manifest")?,
+                version: required(wire.version, "version")?,
+                parent: wire.parent,
+                batches: required(wire.batches, "batches")?,
+                files: required(wire.files, "files")?,
+                bytes: required(wire.bytes, "bytes")?,
+            },
+        };
+        Ok(Self {
+            n: wire.n,
+            applied: wire.applied,
+            rung,
+        })
+    }
 }
 
 /// `presence` from the server: another participant's cursor.

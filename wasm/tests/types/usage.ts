@@ -6,6 +6,7 @@ import { createStore } from 'zustand/vanilla';
 import {
   ProjectClient,
   ProjectServer,
+  TextDocument,
   UndoManager,
   init,
   isVelocitySyncError,
@@ -42,6 +43,22 @@ export async function wire(): Promise<void> {
       void edited;
     }
   }
+  store.getState().localSplice('id', 0, 1, 'é');
+  const handle: number = client.fileHandle('id');
+  client.spliceUtf16(handle, 0, 0, 'a', undo);
+  const made: Op | undefined = client.lastEdit();
+  void made;
+  const doc = new TextDocument('x');
+  const rev: number = doc.splice(1, 1, 0, 1, 0, 'y');
+  const broadcast: Op | undefined = doc.lastOp();
+  const duplicate: boolean = doc.lastDuplicate;
+  void rev;
+  void broadcast;
+  void duplicate;
+  // @ts-expect-error: a splice's offsets are numbers
+  doc.splice(1, 1, 0, '1', 0, 'y');
+  // @ts-expect-error: the undo manager is required
+  client.spliceUtf16(handle, 0, 0, 'a');
   const server = new ProjectServer();
   const out = server.pollOutbound();
   if (out && out.to !== 'all') {
