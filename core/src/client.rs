@@ -19,7 +19,7 @@ use crate::entry::{FileEntry, FileId, FileKind};
 use crate::hash::ContentHash;
 use crate::hydrate::{Hydrator, Progress};
 use crate::manifest::{Change, Manifest, ManifestId};
-use crate::ot::{Bias, Client, ClientId, Side, TextOp};
+use crate::ot::{Bias, Client, ClientId, LiveText, Side, TextOp, Utf16Change};
 use crate::path::FilePath;
 use crate::protocol::{
     Ack, Bytes, CatchUp, ClientMessage, CreateRequest, Cursor, DeleteRequest, Edit, Event,
@@ -142,7 +142,7 @@ fn confirmed_cursor(state: &TextState, cursor: Cursor) -> Result<Cursor, ClientE
     let Some(mine) = TextOp::compose_all(unconfirmed)? else {
         return Ok(cursor);
     };
-    let back = mine.invert(&state.confirmed)?;
+    let back = state.confirmed.invert(&mine)?;
     let map = |pos: u64| {
         usize::try_from(pos).map_or(pos, |pos| back.transform_position(pos, Bias::Before) as u64)
     };
@@ -152,6 +152,16 @@ fn confirmed_cursor(state: &TextState, cursor: Cursor) -> Result<Cursor, ClientE
     })
 }
 
+/// A local edit made from an editor's change list: the op sent, and the op
+/// that undoes it (see [`ProjectClient::edit_utf16`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalEdit {
+    /// The edit, in characters.
+    pub op: TextOp,
+    /// Its inverse against the text it was made on.
+    pub inverse: TextOp,
+}
+
 /// Content hashes a `sync:hello` lists at most (the default protocol limit).
 const MAX_HAVE: usize = 10_000;
 
@@ -159,10 +169,12 @@ const MAX_HAVE: usize = 10_000;
 #[derive(Debug, Clone)]
 struct TextState {
     ot: Client,
-    /// What the user sees: confirmed text plus unconfirmed local edits.
-    text: String,
+    /// What the user sees: confirmed text plus unconfirmed local edits (a
+    /// rope with UTF-16 metrics: a keystroke costs a rope edit, not a copy
+    /// or a scan of the text).
+    text: LiveText,
     /// What the server has confirmed.
-    confirmed: String,
+    confirmed: LiveText,
 }
 
 /// Something to apply at a place in the event order.
@@ -354,7 +366,7 @@ impl ProjectClient {
     /// The file's current content (local text for text files).
     pub fn content(&self, id: &FileId) -> Option<Vec<u8>> {
         if let Some(state) = self.texts.get(id) {
-            return Some(state.text.clone().into_bytes());
+            return Some(state.text.to_text().into_bytes());
         }
         let entry = self.manifest.get_by_id(id)?;
         if !entry.kind.has_content() {
@@ -363,9 +375,10 @@ impl ProjectClient {
         self.store.get(&entry.hash).map(|blob| blob.to_vec())
     }
 
-    /// The file's current text, for text files.
-    pub fn text(&mut self, id: &FileId) -> Option<&str> {
-        self.text_state(*id).ok().map(|state| state.text.as_str())
+    /// The file's current text, for text files (a copy: `O(n)`; an editor
+    /// keeps its own and edits it with [`edit_utf16`](Self::edit_utf16)).
+    pub fn text(&mut self, id: &FileId) -> Option<String> {
+        self.text_state(*id).ok().map(|state| state.text.to_text())
     }
 
     /// The next message to send.
@@ -435,8 +448,8 @@ impl ProjectClient {
             id,
             TextState {
                 ot,
-                confirmed: text.clone(),
-                text,
+                confirmed: LiveText::new(&text),
+                text: LiveText::new(&text),
             },
         );
     }
@@ -466,9 +479,39 @@ impl ProjectClient {
     /// not fit the local text; nothing changes then.
     pub fn edit(&mut self, id: FileId, op: TextOp) -> Result<(), ClientError> {
         let state = self.text_state(id)?;
-        let text = op.apply(&state.text)?;
-        let submission = state.ot.local_edit(op)?;
-        state.text = text;
+        state.text.fits(&op)?;
+        let submission = state.ot.local_edit(op.clone())?;
+        state.text.apply(&op)?;
+        self.queue(id, submission);
+        Ok(())
+    }
+
+    /// Applies an editor's change list (UTF-16 offsets into the local text,
+    /// as Monaco's `onDidChangeModelContent` gives them) as one local edit
+    /// and returns it with its inverse (for [`UndoManager::record_inverse`](crate::UndoManager::record_inverse)).
+    /// The offsets are placed with the text's own UTF-16 metrics: no scan
+    /// of the text.
+    ///
+    /// # Errors
+    /// As [`edit`](Self::edit), plus [`crate::OtError::OutOfRange`],
+    /// [`crate::OtError::OverlappingChanges`] and
+    /// [`crate::OtError::SplitSurrogate`] for changes that do not fit;
+    /// nothing changes then.
+    pub fn edit_utf16(
+        &mut self,
+        id: FileId,
+        changes: &[Utf16Change],
+    ) -> Result<LocalEdit, ClientError> {
+        let state = self.text_state(id)?;
+        let op = TextOp::from_utf16_changes(&state.text, changes)?;
+        let inverse = state.text.invert(&op)?;
+        let submission = state.ot.local_edit(op.clone())?;
+        state.text.apply(&op)?;
+        self.queue(id, submission);
+        Ok(LocalEdit { op, inverse })
+    }
+
+    fn queue(&mut self, id: FileId, submission: Option<crate::ot::Submission>) {
         if let Some(submission) = submission {
             self.outbox.push_back(ClientMessage::Update(UpdateRequest {
                 id,
@@ -477,7 +520,6 @@ impl ProjectClient {
                 edit: Edit::Op(submission.op),
             }));
         }
-        Ok(())
     }
 
     /// Replaces a file's whole content: for text, the difference becomes an
@@ -492,7 +534,7 @@ impl ProjectClient {
         if is_text && FileKind::classify(&content) == FileKind::Text {
             let state = self.text_state(id)?;
             let new = String::from_utf8_lossy(&content);
-            let op = TextOp::diff(&state.text, &new);
+            let op = TextOp::diff(&state.text.to_text(), &new);
             if op.is_noop() {
                 return Ok(());
             }
@@ -740,9 +782,8 @@ impl ProjectClient {
             return;
         };
         if let Some((_, op)) = state.ot.pending() {
-            if let Ok(confirmed) = op.apply(&state.confirmed) {
-                state.confirmed = confirmed;
-            }
+            // An op that does not fit leaves the text as it was.
+            let _ = state.confirmed.apply(op);
         }
         match state.ot.ack(rev) {
             Ok(Some(next)) => self.outbox.push_back(ClientMessage::Update(UpdateRequest {
@@ -762,15 +803,15 @@ impl ProjectClient {
             self.resync_all();
             return;
         };
-        let result = op.apply(&state.confirmed).and_then(|confirmed| {
+        let result = state.confirmed.fits(op).and_then(|()| {
             let local = state.ot.remote(rev, op)?;
-            let text = local.apply(&state.text)?;
-            Ok((confirmed, local, text))
+            state.text.fits(&local)?;
+            state.confirmed.apply(op)?;
+            state.text.apply(&local)?;
+            Ok(local)
         });
         match result {
-            Ok((confirmed, local, text)) => {
-                state.confirmed = confirmed;
-                state.text = text;
+            Ok(local) => {
                 let path = self.manifest.path_of(&id).cloned();
                 if let Some(path) = path {
                     self.events.push_back(ClientEvent::Edited {
@@ -838,11 +879,11 @@ impl ProjectClient {
             if let Some(state) = self.texts.get(&file.id) {
                 // The confirmed text at this revision must hash the same.
                 if state.ot.rev() == file.rev {
-                    let bytes = state.confirmed.as_bytes();
-                    if ContentHash::of(bytes) != file.hash {
+                    let bytes = state.confirmed.to_text().into_bytes();
+                    if ContentHash::of(&bytes) != file.hash {
                         return self.resync_all();
                     }
-                    self.store.insert(bytes.to_vec());
+                    self.store.insert(bytes);
                 }
             }
             let new = FileEntry {
@@ -895,7 +936,7 @@ impl ProjectClient {
         if let Some(state) = self.forget_text(&id) {
             if self.manifest.get_by_id(&id).is_some() {
                 // Back to the confirmed text.
-                let op = TextOp::diff(&state.text, &state.confirmed);
+                let op = TextOp::diff(&state.text.to_text(), &state.confirmed.to_text());
                 if let Some(path) = self.manifest.path_of(&id).cloned() {
                     self.events.push_back(ClientEvent::Edited { id, path, op });
                 }
@@ -1074,7 +1115,7 @@ impl ProjectClient {
                 (Some((seq, _)), Some(last)) => seq <= *last,
                 _ => false,
             };
-            let mut base = state.confirmed.clone();
+            let mut base = state.confirmed.to_text();
             let mut unconfirmed: Vec<TextOp> = Vec::new();
             if let Some((_, pending)) = state.ot.pending() {
                 if in_already {
@@ -1085,7 +1126,8 @@ impl ProjectClient {
             }
             unconfirmed.extend(state.ot.buffered().iter().cloned());
             let mut ot = state.ot.clone();
-            let _ = ot.resync(rev, &snapshot, &state.text);
+            let local = state.text.to_text();
+            let _ = ot.resync(rev, &snapshot, &local);
             let mut text = snapshot.clone();
             if let Ok(Some(mine)) = TextOp::compose_all(unconfirmed) {
                 let theirs = TextOp::diff(&base, &snapshot);
@@ -1103,8 +1145,8 @@ impl ProjectClient {
                     }
                 }
             }
-            if text != state.text {
-                let op = TextOp::diff(&state.text, &text);
+            if text != local {
+                let op = TextOp::diff(&local, &text);
                 self.events.push_back(ClientEvent::Edited {
                     id,
                     path: entry.path.clone(),
@@ -1112,8 +1154,8 @@ impl ProjectClient {
                 });
             }
             state.ot = ot;
-            state.text = text;
-            state.confirmed = snapshot;
+            state.text = LiveText::new(&text);
+            state.confirmed = LiveText::new(&snapshot);
             if state.ot.pending().is_some() {
                 self.texts.insert(id, state);
             }

@@ -68,8 +68,8 @@
 //! clients[0].edit(id, TextOp::from_splice(5, 5, 0, " world")?)?;
 //! clients[1].edit(id, TextOp::from_splice(5, 0, 0, ">> ")?)?;
 //! pump(&mut server, &mut clients);
-//! assert_eq!(clients[0].text(&id), Some(">> hello world"));
-//! assert_eq!(clients[1].text(&id), Some(">> hello world"));
+//! assert_eq!(clients[0].text(&id).as_deref(), Some(">> hello world"));
+//! assert_eq!(clients[1].text(&id).as_deref(), Some(">> hello world"));
 //! # Ok(())
 //! # }
 //! ```
@@ -94,7 +94,7 @@ pub mod store;
 mod wire;
 
 pub use changeset::{Changeset, ChangesetError, Content, DeltaOp, Payload};
-pub use client::{ClientError, ClientEvent, ProjectClient};
+pub use client::{ClientError, ClientEvent, LocalEdit, ProjectClient};
 pub use entry::{EntryError, FileEntry, FileId, FileKind};
 pub use error::{Error, Result};
 pub use hash::{ContentHash, HashError, Sha256Digest, hash_both};

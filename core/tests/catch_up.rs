@@ -33,7 +33,7 @@ fn last_rung(net: &Net, i: usize) -> &'static str {
 /// An editor types `count` keystrokes at the end of `id`.
 fn type_chars(net: &mut Net, i: usize, id: velocity_sync::FileId, count: usize) {
     for k in 0..count {
-        let text = net.clients[i].text(&id).unwrap().to_owned();
+        let text = net.clients[i].text(&id).unwrap();
         let len = text.chars().count();
         let ch = char::from(b'a' + (k % 26) as u8).to_string();
         net.clients[i]

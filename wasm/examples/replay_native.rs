@@ -142,8 +142,8 @@ fn main() {
     // The editor's side: the core calls the package's ProjectClient.spliceUtf16
     // makes per keystroke (the op from a UTF-16 change on the local text, its
     // inverse for undo, the edit), then the outbound messages encoded. Over
-    // the first CLIENT_KEYSTROKES keystrokes: the client keeps its text in a
-    // String, so each edit costs O(text) here and in the package alike.
+    // the first CLIENT_KEYSTROKES keystrokes (the store in the package keeps
+    // the text as a JS string too, and slices it per keystroke).
     let client_keystrokes = splices.len().min(CLIENT_KEYSTROKES);
     let astral = |text: &str| text.chars().any(|c| c.len_utf16() == 2);
     assert!(
@@ -160,14 +160,12 @@ fn main() {
         let mut undo = UndoManager::new(1000);
         let start = Instant::now();
         for &(pos, deleted, inserted) in &splices[..client_keystrokes] {
-            let text = client.text(&id).expect("a text file");
             let change = Utf16Change::new(pos, deleted, inserted);
-            let op = TextOp::from_utf16_changes(text, std::slice::from_ref(&change))
+            let edit = client
+                .edit_utf16(id, std::slice::from_ref(&change))
                 .expect("patch fits");
-            let inverse = op.invert(text).expect("op fits");
-            client.edit(id, op.clone()).expect("edit applies");
-            undo.record_inverse(inverse);
-            std::hint::black_box(&op);
+            undo.record_inverse(edit.inverse);
+            std::hint::black_box(&edit.op);
             while let Some(message) = client.poll_outbound() {
                 std::hint::black_box(message.to_json());
             }

@@ -115,14 +115,7 @@ impl ProjectClient {
     pub fn edit_utf16(&mut self, id: &str, changes_json: &str) -> BindResult<String> {
         let id = file_id(id)?;
         let changes: Vec<Utf16Change> = from_json("changes", changes_json)?;
-        let text = self
-            .inner
-            .text(&id)
-            .ok_or(velocity_sync::ClientError::UnknownFile { id })?;
-        let op = TextOp::from_utf16_changes(text, &changes)?;
-        let json = op.to_json();
-        self.inner.edit(id, op)?;
-        Ok(json)
+        Ok(self.inner.edit_utf16(id, &changes)?.op.to_json())
     }
 
     /// A number naming file `id` in [`splice_utf16`](Self::splice_utf16)
@@ -173,15 +166,9 @@ impl ProjectClient {
             index("deleted", deleted)?,
             inserted,
         );
-        let text = self
-            .inner
-            .text(&id)
-            .ok_or(velocity_sync::ClientError::UnknownFile { id })?;
-        let op = TextOp::from_utf16_changes(text, std::slice::from_ref(&change))?;
-        let inverse = op.invert(text)?;
-        self.inner.edit(id, op.clone())?;
-        undo.inner.record_inverse(inverse);
-        self.last_edit = Some(op);
+        let edit = self.inner.edit_utf16(id, std::slice::from_ref(&change))?;
+        undo.inner.record_inverse(edit.inverse);
+        self.last_edit = Some(edit.op);
         Ok(())
     }
 
@@ -270,7 +257,7 @@ impl ProjectClient {
     /// # Errors
     /// `entry.bad_id`.
     pub fn text(&mut self, id: &str) -> BindResult<Option<String>> {
-        Ok(self.inner.text(&file_id(id)?).map(str::to_owned))
+        Ok(self.inner.text(&file_id(id)?))
     }
 
     /// The file's current bytes, or `undefined`.

@@ -8,6 +8,9 @@
 
 use jumprope::{JumpRope, JumpRopeBuf};
 
+use super::error::OtError;
+use super::utf16::Utf16Index;
+
 #[derive(Clone)]
 pub(super) enum Body {
     /// Being edited (boxed: the rope's head node is ~600 bytes inline,
@@ -132,5 +135,29 @@ impl Body {
                 chars
             }
         }
+    }
+}
+
+/// UTF-16 offsets from the rope's own metrics: no scan of the text.
+impl Utf16Index for Body {
+    fn len_chars(&self) -> usize {
+        Self::len_chars(self)
+    }
+
+    fn len_utf16(&self) -> usize {
+        Self::len_utf16(self)
+    }
+
+    fn utf16_of_char(&self, chars: usize) -> usize {
+        Self::utf16_of_char(self, chars)
+    }
+
+    fn char_of_utf16(&self, units: usize) -> Result<usize, OtError> {
+        super::utf16::place(
+            units,
+            Self::len_utf16(self),
+            |units| Self::char_of_utf16(self, units),
+            |chars| Self::utf16_of_char(self, chars),
+        )
     }
 }

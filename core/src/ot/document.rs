@@ -511,19 +511,7 @@ impl Utf16Index for Document {
     }
 
     fn char_of_utf16(&self, units: usize) -> Result<usize, OtError> {
-        let len = self.body.len_utf16();
-        if units > len {
-            return Err(OtError::OutOfRange {
-                start: units,
-                end: units,
-                len,
-            });
-        }
-        let chars = self.body.char_of_utf16(units);
-        if self.body.utf16_of_char(chars) != units {
-            return Err(OtError::SplitSurrogate { offset: units });
-        }
-        Ok(chars)
+        Utf16Index::char_of_utf16(&self.body, units)
     }
 }
 

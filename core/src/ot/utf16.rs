@@ -59,6 +59,30 @@ fn units_of(lead: u8) -> usize {
     if lead >= 0xF0 { 2 } else { 1 }
 }
 
+/// [`Utf16Index::char_of_utf16`] for a text with its own metrics:
+/// `char_of(units)` gives the char a UTF-16 offset falls in (at most
+/// `len_utf16`), `utf16_of(chars)` the offset a char starts at; an offset past
+/// the end or inside a surrogate pair is a typed error.
+pub(crate) fn place(
+    units: usize,
+    len_utf16: usize,
+    char_of: impl Fn(usize) -> usize,
+    utf16_of: impl Fn(usize) -> usize,
+) -> Result<usize, OtError> {
+    if units > len_utf16 {
+        return Err(OtError::OutOfRange {
+            start: units,
+            end: units,
+            len: len_utf16,
+        });
+    }
+    let chars = char_of(units);
+    if utf16_of(chars) != units {
+        return Err(OtError::SplitSurrogate { offset: units });
+    }
+    Ok(chars)
+}
+
 impl Utf16Index for str {
     fn len_chars(&self) -> usize {
         char_len(self)

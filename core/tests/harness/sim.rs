@@ -408,7 +408,7 @@ impl Sim {
     }
 
     fn edit_text(&mut self, i: usize, id: FileId) {
-        let Some(text) = self.clients[i].client.text(&id).map(str::to_owned) else {
+        let Some(text) = self.clients[i].client.text(&id) else {
             return;
         };
         let chars: Vec<char> = text.chars().collect();
