@@ -579,6 +579,21 @@ impl HydrationPlan {
     }
 }
 
+/// Stores `bytes` under `hash` through the store's own check; a mismatch is
+/// the hydration's [`HydrateError::HashMismatch`].
+fn put_verified(
+    store: &mut impl BlobStore,
+    hash: ContentHash,
+    bytes: Blob,
+) -> Result<(), HydrateError> {
+    store.put(hash, bytes).map_err(|error| match error {
+        StoreError::HashMismatch { expected, actual } => {
+            HydrateError::HashMismatch { expected, actual }
+        }
+        other => HydrateError::Store(other),
+    })
+}
+
 /// A file whose content is now complete in the client's store.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ready {
@@ -693,15 +708,11 @@ impl Hydrator {
         if store.has(&hash) {
             return Ok(());
         }
-        let actual = ContentHash::of(&bytes);
-        if actual != hash {
-            return Err(HydrateError::HashMismatch {
-                expected: hash,
-                actual,
-            });
-        }
-        self.progress.bytes_done += bytes.len() as u64;
-        store.put(hash, bytes)?;
+        let len = bytes.len() as u64;
+        // `put` verifies the hash (the `BlobStore` contract): hashing here
+        // too would read every content twice.
+        put_verified(store, hash, bytes)?;
+        self.progress.bytes_done += len;
         Ok(())
     }
 
@@ -757,15 +768,9 @@ impl Hydrator {
                 .remove(&hash)
                 .map(|p| p.bytes)
                 .unwrap_or_default();
-            let actual = ContentHash::of(&complete);
-            if actual != hash {
-                return Err(HydrateError::HashMismatch {
-                    expected: hash,
-                    actual,
-                });
-            }
-            self.progress.bytes_done += complete.len() as u64;
-            store.put(hash, complete.into())?;
+            let len = complete.len() as u64;
+            put_verified(store, hash, complete.into())?;
+            self.progress.bytes_done += len;
         }
         Ok(())
     }
