@@ -102,7 +102,9 @@ async fn kill_9_during_hydration_and_bulk_updates_never_tears_a_file_and_converg
         .and_then(|s| s.parse().ok())
         .unwrap_or(0x5EED_u64);
     let mut rng = Lcg(seed);
-    let server = Hosted::start("agent-crash", Backend::from_env()).await;
+    let Some(server) = Hosted::start("agent-crash", Backend::from_env()).await else {
+        return;
+    };
     let project = Uuid::from_u128(0xC7);
     let allowed: Allowed = Arc::default();
 

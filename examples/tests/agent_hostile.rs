@@ -206,7 +206,9 @@ fn ignored_paths_are_not_owned() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_messages_through_the_server_write_nothing_outside_and_the_rest_syncs() {
-    let server = Hosted::start("hostile-server", Backend::from_env()).await;
+    let Some(server) = Hosted::start("hostile-server", Backend::from_env()).await else {
+        return;
+    };
     let project = Uuid::from_u128(0xB1);
     let base = temp_dir("hostile-server-disk");
     let root = base.join("root");

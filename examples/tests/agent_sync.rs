@@ -2,6 +2,11 @@
 //! hydrates critical files first, follows live edits from an editor,
 //! repairs local drift, resumes after a restart and after the server
 //! restarts.
+//!
+//! Each scenario runs twice, on SQLite and on PostgreSQL (a scratch
+//! database in the cluster of `scripts/pg.sh`, `VELOCITY_SYNC_PG_URL`;
+//! skipped with a printed reason without it, except under `CI=true`, where
+//! it fails).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failure should stop at once
 
@@ -46,7 +51,18 @@ async fn editor_with_template(addr: std::net::SocketAddr, project: Uuid) -> Peer
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hydrates_critical_first_then_follows_live_edits_and_repairs_drift() {
-    let server = Hosted::start("agent-sync", Backend::from_env()).await;
+    hydrate_follow_and_repair(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hydrates_and_follows_live_edits_on_postgres() {
+    hydrate_follow_and_repair(Backend::Postgres).await;
+}
+
+async fn hydrate_follow_and_repair(backend: Backend) {
+    let Some(server) = Hosted::start("agent-sync", backend).await else {
+        return;
+    };
     let project = Uuid::from_u128(0xA1);
     let mut editor = editor_with_template(server.addr, project).await;
     let root = temp_dir("agent-root");
@@ -164,7 +180,18 @@ async fn hydrates_critical_first_then_follows_live_edits_and_repairs_drift() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restarted_agent_catches_up_through_the_ladder_without_downloading_everything() {
-    let server = Hosted::start("agent-restart", Backend::from_env()).await;
+    catch_up_after_a_gap(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_agent_catches_up_after_a_gap_on_postgres() {
+    catch_up_after_a_gap(Backend::Postgres).await;
+}
+
+async fn catch_up_after_a_gap(backend: Backend) {
+    let Some(server) = Hosted::start("agent-restart", backend).await else {
+        return;
+    };
     let project = Uuid::from_u128(0xA2);
     let mut editor = editor_with_template(server.addr, project).await;
     let root = temp_dir("agent-restart-root");
@@ -198,7 +225,18 @@ async fn a_restarted_agent_catches_up_through_the_ladder_without_downloading_eve
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_agent_reconnects_after_the_server_is_killed_and_restarted() {
-    let mut server = ServerProcess::spawn("agent-server-restart", Backend::from_env());
+    reconnect_after_server_restart(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_agent_reconnects_after_a_server_restart_on_postgres() {
+    reconnect_after_server_restart(Backend::Postgres).await;
+}
+
+async fn reconnect_after_server_restart(backend: Backend) {
+    let Some(mut server) = ServerProcess::spawn("agent-server-restart", backend).await else {
+        return;
+    };
     let project = Uuid::from_u128(0xA3);
     let editor = editor_with_template(server.addr, project).await;
     let root = temp_dir("agent-server-restart-root");
@@ -220,7 +258,18 @@ async fn the_agent_reconnects_after_the_server_is_killed_and_restarted() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restart_over_changed_files_rewrites_only_what_differs() {
-    let server = Hosted::start("agent-resume-snapshot", Backend::from_env()).await;
+    restart_over_changed_files(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_over_changed_files_rewrites_only_what_differs_on_postgres() {
+    restart_over_changed_files(Backend::Postgres).await;
+}
+
+async fn restart_over_changed_files(backend: Backend) {
+    let Some(server) = Hosted::start("agent-resume-snapshot", backend).await else {
+        return;
+    };
     let project = Uuid::from_u128(0xA4);
     let editor = editor_with_template(server.addr, project).await;
     let root = temp_dir("agent-resume-snapshot-root");
@@ -247,7 +296,18 @@ async fn a_restart_over_changed_files_rewrites_only_what_differs() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_start_without_state_keeps_the_files_already_there() {
-    let server = Hosted::start("agent-no-state", Backend::from_env()).await;
+    start_without_state(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_start_without_state_keeps_the_files_on_postgres() {
+    start_without_state(Backend::Postgres).await;
+}
+
+async fn start_without_state(backend: Backend) {
+    let Some(server) = Hosted::start("agent-no-state", backend).await else {
+        return;
+    };
     let project = Uuid::from_u128(0xA5);
     let editor = editor_with_template(server.addr, project).await;
     let root = temp_dir("agent-no-state-root");

@@ -451,6 +451,8 @@ pub fn plan(
     };
     let mut scheduled: HashSet<ContentHash> = HashSet::new();
     let mut content_bytes = 0u64;
+    // Every hash serialises to the same length.
+    let hash_cost = json_len(&ContentHash::of(b""));
 
     for entry in &files {
         let needs_content = entry.kind.has_content()
@@ -464,7 +466,7 @@ pub fn plan(
             base64_len(entry.size as usize).max(entry.size as usize + 2)
         } else {
             base64_len(entry.size as usize)
-        } + json_len(&ContentHash::of(b""))
+        } + hash_cost
             + 24;
         let file_cost = |content: ContentRef| {
             json_len(&PlannedFile {
@@ -475,9 +477,10 @@ pub fn plan(
         if needs_content {
             content_bytes += entry.size;
         }
-        let fits_inline = envelope + file_cost(ContentRef::Inline) + inline_cost <= limit;
+        let inline_file_cost = file_cost(ContentRef::Inline);
+        let fits_inline = envelope + inline_file_cost + inline_cost <= limit;
         if needs_content && fits_inline {
-            let cost = file_cost(ContentRef::Inline) + inline_cost;
+            let cost = inline_file_cost + inline_cost;
             if current.wire_bytes + cost > limit {
                 batches.push(std::mem::replace(
                     &mut current,
@@ -578,9 +581,16 @@ impl HydrationPlan {
         let mut blobs = Vec::with_capacity(planned.blobs.len());
         for hash in &planned.blobs {
             let bytes = store.require(hash)?;
-            let text = (FileKind::classify(&bytes) == FileKind::Text
-                && json_string_len(&bytes) <= base64_len(bytes.len()).max(bytes.len() + 2))
-            .then(|| String::from_utf8_lossy(&bytes).into_owned());
+            // Text as `FileKind::classify` says (UTF-8 without NUL), checked
+            // in one UTF-8 pass that also yields the string to send.
+            let text = std::str::from_utf8(&bytes)
+                .ok()
+                .filter(|text| {
+                    !text.contains('\0')
+                        && json_string_len(text.as_bytes())
+                            <= base64_len(bytes.len()).max(bytes.len() + 2)
+                })
+                .map(str::to_owned);
             blobs.push(WireBlob {
                 hash: *hash,
                 base64: text.is_none().then(|| engine.encode(&bytes)),
@@ -612,6 +622,21 @@ impl HydrationPlan {
             chunks,
         })
     }
+}
+
+/// Stores `bytes` under `hash` through the store's own check; a mismatch is
+/// the hydration's [`HydrateError::HashMismatch`].
+fn put_verified(
+    store: &mut impl BlobStore,
+    hash: ContentHash,
+    bytes: Blob,
+) -> Result<(), HydrateError> {
+    store.put(hash, bytes).map_err(|error| match error {
+        StoreError::HashMismatch { expected, actual } => {
+            HydrateError::HashMismatch { expected, actual }
+        }
+        other => HydrateError::Store(other),
+    })
 }
 
 /// A file whose content is now complete in the client's store.
@@ -728,15 +753,11 @@ impl Hydrator {
         if store.has(&hash) {
             return Ok(());
         }
-        let actual = ContentHash::of(&bytes);
-        if actual != hash {
-            return Err(HydrateError::HashMismatch {
-                expected: hash,
-                actual,
-            });
-        }
-        self.progress.bytes_done += bytes.len() as u64;
-        store.put(hash, bytes)?;
+        let len = bytes.len() as u64;
+        // `put` verifies the hash (the `BlobStore` contract): hashing here
+        // too would read every content twice.
+        put_verified(store, hash, bytes)?;
+        self.progress.bytes_done += len;
         Ok(())
     }
 
@@ -792,15 +813,9 @@ impl Hydrator {
                 .remove(&hash)
                 .map(|p| p.bytes)
                 .unwrap_or_default();
-            let actual = ContentHash::of(&complete);
-            if actual != hash {
-                return Err(HydrateError::HashMismatch {
-                    expected: hash,
-                    actual,
-                });
-            }
-            self.progress.bytes_done += complete.len() as u64;
-            store.put(hash, complete.into())?;
+            let len = complete.len() as u64;
+            put_verified(store, hash, complete.into())?;
+            self.progress.bytes_done += len;
         }
         Ok(())
     }

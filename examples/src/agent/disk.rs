@@ -58,6 +58,8 @@ impl DriftReport {
 enum Op {
     Write {
         bytes: Blob,
+        /// The hash of `bytes`.
+        hash: ContentHash,
         executable: bool,
     },
     Dir,
@@ -220,11 +222,15 @@ impl Disk {
                 continue;
             }
             match op {
-                Op::Write { bytes, executable } => {
+                Op::Write {
+                    bytes,
+                    hash,
+                    executable,
+                } => {
                     // Already there as the agent wrote it (a resumed
                     // hydration, a repeated catch-up): not written again.
                     let record = Record {
-                        hash: ContentHash::of(&bytes),
+                        hash,
                         stamp: Stamp::default(),
                         executable,
                     };
@@ -232,7 +238,10 @@ impl Disk {
                         applied.unchanged += 1;
                         continue;
                     }
-                    match self.writer.stage(&path, &bytes, executable, sync) {
+                    match self
+                        .writer
+                        .stage_hashed(&path, &bytes, hash, executable, sync)
+                    {
                         Ok(s) => staged.push(s),
                         Err(e) => applied.refused.push((path.to_string(), e)),
                     }
@@ -501,10 +510,19 @@ fn plan(client: &ProjectClient, events: &[ClientEvent]) -> Vec<(FilePath, Op)> {
             .flatten()
             .filter(|id| client.manifest().path_of(id) == Some(&entry.path))
             .and_then(|id| client.content(&id));
-        let bytes: Option<Blob> = live.map(Blob::from).or_else(|| client.blob(&entry.hash));
-        match bytes {
-            Some(bytes) => Op::Write {
+        // A stored content was verified against its hash when it arrived:
+        // only live text needs hashing here.
+        let content: Option<(Blob, ContentHash)> = match live {
+            Some(text) => {
+                let hash = ContentHash::of(&text);
+                Some((Blob::from(text), hash))
+            }
+            None => client.blob(&entry.hash).map(|bytes| (bytes, entry.hash)),
+        };
+        match content {
+            Some((bytes, hash)) => Op::Write {
                 bytes,
+                hash,
                 executable: entry.executable,
             },
             // Content not held: drift repair will retry once it is.
@@ -542,6 +560,7 @@ fn plan(client: &ProjectClient, events: &[ClientEvent]) -> Vec<(FilePath, Op)> {
                     put(
                         path.clone(),
                         Op::Write {
+                            hash: ContentHash::of(&bytes),
                             bytes: Blob::from(bytes),
                             executable,
                         },

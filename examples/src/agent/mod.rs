@@ -35,7 +35,7 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Message;
-use velocity_sync::protocol::{ProtocolLimits, decode_server};
+use velocity_sync::protocol::{ProtocolError, ProtocolLimits, ServerMessage, decode_server};
 use velocity_sync::{ClientEvent, ContentHash, FileKind, ProjectClient};
 
 pub use self::disk::{Applied, Disk, DriftReport};
@@ -371,7 +371,8 @@ impl Agent {
             };
             pause = Duration::from_millis(100);
             self.emit(&AgentEvent::Connected);
-            let (mut sink, mut stream) = ws.split();
+            let (mut sink, stream) = ws.split();
+            let mut frames = Reader::spawn(stream, limits);
             self.client.connect();
             self.catch_up_written = 0;
             let reason = loop {
@@ -390,26 +391,20 @@ impl Agent {
                         let _ = sink.close().await;
                         return self.save();
                     }
-                    frame = stream.next() => match frame {
-                        Some(Ok(Message::Text(text))) => {
-                            match decode_server(text.as_bytes(), &limits) {
-                                Ok(message) => {
-                                    self.client.handle(message);
-                                    if self.drain() && self.options.once {
-                                        let _ = sink.close().await;
-                                        return self.save();
-                                    }
-                                }
-                                Err(error) => self.emit(&AgentEvent::Refused {
-                                    path: "message".into(),
-                                    code: error.code(),
-                                    message: error.to_string(),
-                                }),
+                    frame = frames.next() => match frame {
+                        Frame::Message(message) => {
+                            self.client.handle(message);
+                            if self.drain() && self.options.once {
+                                let _ = sink.close().await;
+                                return self.save();
                             }
                         }
-                        Some(Ok(Message::Close(_))) | None => break "closed by the server".to_owned(),
-                        Some(Ok(_)) => {}
-                        Some(Err(error)) => break error.to_string(),
+                        Frame::Refused(error) => self.emit(&AgentEvent::Refused {
+                            path: "message".into(),
+                            code: error.code(),
+                            message: error.to_string(),
+                        }),
+                        Frame::Closed(reason) => break reason,
                     },
                     _ = drift.tick() => { self.repair(); }
                     _ = save.tick() => {
@@ -513,6 +508,76 @@ impl Agent {
                 message: error.to_string(),
             });
         }
+    }
+}
+
+/// A frame the [`Reader`] decoded.
+enum Frame {
+    Message(ServerMessage),
+    /// A text frame that is not a valid server message.
+    Refused(ProtocolError),
+    /// The connection ended, and why.
+    Closed(String),
+}
+
+/// Frames read ahead by the reader task.
+const FRAMES_AHEAD: usize = 8;
+
+/// Reads and decodes the socket's frames on a task of its own, so that
+/// receiving and parsing the next hydration batch (JSON, base64) overlaps
+/// with writing the current one to disk. Stops with its connection, or
+/// when dropped.
+struct Reader {
+    frames: tokio::sync::mpsc::Receiver<Frame>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Reader {
+    fn spawn(
+        mut stream: futures_util::stream::SplitStream<
+            tokio_tungstenite::WebSocketStream<
+                tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+            >,
+        >,
+        limits: ProtocolLimits,
+    ) -> Self {
+        let (tx, frames) = tokio::sync::mpsc::channel(FRAMES_AHEAD);
+        let task = tokio::spawn(async move {
+            loop {
+                let frame = match stream.next().await {
+                    Some(Ok(Message::Text(text))) => {
+                        match decode_server(text.as_bytes(), &limits) {
+                            Ok(message) => Frame::Message(message),
+                            Err(error) => Frame::Refused(error),
+                        }
+                    }
+                    Some(Ok(Message::Close(_))) | None => {
+                        Frame::Closed("closed by the server".to_owned())
+                    }
+                    Some(Ok(_)) => continue,
+                    Some(Err(error)) => Frame::Closed(error.to_string()),
+                };
+                let last = matches!(frame, Frame::Closed(_));
+                if tx.send(frame).await.is_err() || last {
+                    return;
+                }
+            }
+        });
+        Self { frames, task }
+    }
+
+    /// The next frame; `Closed` once the reader stopped.
+    async fn next(&mut self) -> Frame {
+        self.frames
+            .recv()
+            .await
+            .unwrap_or_else(|| Frame::Closed("the reader stopped".to_owned()))
+    }
+}
+
+impl Drop for Reader {
+    fn drop(&mut self) {
+        self.task.abort();
     }
 }
 

@@ -210,6 +210,24 @@ impl RootWriter {
         executable: bool,
         sync: bool,
     ) -> Result<Staged, AgentError> {
+        self.stage_hashed(path, bytes, ContentHash::of(bytes), executable, sync)
+    }
+
+    /// [`stage`](Self::stage) of `bytes` whose hash the caller already
+    /// knows (content verified when it arrived), so it is not hashed again.
+    /// `hash` is what the record says; a wrong one only makes drift repair
+    /// rewrite the file later.
+    ///
+    /// # Errors
+    /// As [`write`](Self::write).
+    pub fn stage_hashed(
+        &self,
+        path: &FilePath,
+        bytes: &[u8],
+        hash: ContentHash,
+        executable: bool,
+        sync: bool,
+    ) -> Result<Staged, AgentError> {
         self.owned(path)?;
         let dir = self.parent(path, true)?;
         let name = path.file_name();
@@ -254,7 +272,7 @@ impl RootWriter {
             path: path.clone(),
             temp,
             record: Record {
-                hash: ContentHash::of(bytes),
+                hash,
                 stamp: std_stamp_of(&meta),
                 executable,
             },

@@ -7,7 +7,11 @@
 //!
 //! Everything runs on this machine over 127.0.0.1: a sync server on SQLite
 //! (in a temp directory), an editor client that creates the project through
-//! the protocol, and the agent writing into empty directories.
+//! the protocol, and the agent writing into empty directories (under
+//! `TMPDIR`: `TMPDIR=/dev/shm` compares the software path on tmpfs). Each
+//! `--no-fsync` hydration is also split into phases from the agent's events
+//! (connect, to the first batch on disk, first to last batch, to synced),
+//! with the CPU time of this process (server and agent) it took.
 
 use std::path::Path;
 use std::process::Command;
@@ -19,7 +23,9 @@ use tokio_tungstenite::tungstenite::Message;
 use uuid::Uuid;
 use velocity_sync::protocol::{ProtocolLimits, decode_server};
 use velocity_sync::{FilePath, ProjectClient, TextOp};
-use velocity_sync_examples::agent::{Agent, AgentOptions, Ignore, Reporter, RootWriter};
+use velocity_sync_examples::agent::{
+    Agent, AgentEvent, AgentOptions, Ignore, Reporter, RootWriter,
+};
 use velocity_sync_examples::server::auth::{Claims, sign};
 use velocity_sync_examples::server::{Options, Server, SqliteStore};
 
@@ -116,6 +122,7 @@ async fn run(args: &Args, work: &Path) -> Result<(), Box<dyn std::error::Error>>
     let mut agent = Vec::new();
     let mut agent_flushed = Vec::new();
     let mut writer_only = Vec::new();
+    let mut phases = Vec::new();
     for run in 0..args.runs {
         // Each measurement starts with nothing dirty in the page cache, so
         // none pays for the write-back of the one before.
@@ -148,8 +155,10 @@ async fn run(args: &Args, work: &Path) -> Result<(), Box<dyn std::error::Error>>
         settle()?;
         let root = work.join(format!("agent-{run}"));
         let t = Instant::now();
-        hydrate(&url, project, &root, false).await?;
+        let cpu = cpu_now();
+        let phase = hydrate(&url, project, &root, false).await?;
         agent.push(t.elapsed());
+        phases.push((phase, cpu_now().saturating_sub(cpu)));
         check_same(&source, &root, &files)?;
         settle()?;
         let root = work.join(format!("writer-{run}"));
@@ -159,7 +168,7 @@ async fn run(args: &Args, work: &Path) -> Result<(), Box<dyn std::error::Error>>
         settle()?;
         let root = work.join(format!("agent-flushed-{run}"));
         let t = Instant::now();
-        hydrate(&url, project, &root, true).await?;
+        let _ = hydrate(&url, project, &root, true).await?;
         agent_flushed.push(t.elapsed());
         check_same(&source, &root, &files)?;
     }
@@ -201,13 +210,29 @@ async fn run(args: &Args, work: &Path) -> Result<(), Box<dyn std::error::Error>>
         "| agent, default (flushed once with `syncfs` at the end) | {af:.0} ms | {:.2} |",
         af / tar_ms
     );
+    println!();
+    println!(
+        "| agent `--no-fsync`, per run | connect | to first batch on disk | first → last batch | last batch → synced | CPU (server + agent) |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|");
+    for (run, (p, cpu)) in phases.iter().enumerate() {
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        println!(
+            "| run {run} | {:.0} ms | {:.0} ms | {:.0} ms | {:.0} ms | {:.0} ms |",
+            ms(p.connect),
+            ms(p.first_batch),
+            ms(p.stream),
+            ms(p.finish),
+            ms(*cpu)
+        );
+    }
 
     // Keystroke to disk. A fresh editor: the first one has not read its
     // socket during the hydrations, so the server's heartbeat closed it.
     drop(editor);
     let mut editor = Editor::join(&url, project, 2).await?;
     let root = work.join("live");
-    hydrate(&url, project, &root, true).await?;
+    let _ = hydrate(&url, project, &root, true).await?;
     let mut options = AgentOptions::new(
         &url,
         project,
@@ -275,13 +300,27 @@ async fn run(args: &Args, work: &Path) -> Result<(), Box<dyn std::error::Error>>
     Ok(())
 }
 
+/// Where an agent hydration spent its time, from the agent's events.
+#[derive(Debug, Clone, Copy, Default)]
+struct Phases {
+    /// Start to connected.
+    connect: Duration,
+    /// Connected to the first batch on disk (the server planning and
+    /// building its answer, the first frame's trip).
+    first_batch: Duration,
+    /// First batch on disk to the last one.
+    stream: Duration,
+    /// Last batch to caught up (flush, state file).
+    finish: Duration,
+}
+
 /// One agent hydration of `root`, start to files flushed, then it exits.
 async fn hydrate(
     url: &str,
     project: Uuid,
     root: &Path,
     fsync: bool,
-) -> Result<(), Box<dyn std::error::Error>> {
+) -> Result<Phases, Box<dyn std::error::Error>> {
     let mut options = AgentOptions::new(
         url,
         project,
@@ -290,9 +329,45 @@ async fn hydrate(
     );
     options.once = true;
     options.fsync = fsync;
-    let mut agent = Agent::open(options)?.with_reporter(Reporter::quiet());
+    let start = Instant::now();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<(&'static str, Instant)>::new()));
+    let sink = seen.clone();
+    let mut agent = Agent::open(options)?
+        .with_reporter(Reporter::quiet())
+        .with_observer(move |event| {
+            let name = match event {
+                AgentEvent::Connected => "connected",
+                AgentEvent::Hydrating(_) => "batch",
+                AgentEvent::Synced { .. } => "synced",
+                _ => return,
+            };
+            if let Ok(mut seen) = sink.lock() {
+                seen.push((name, Instant::now()));
+            }
+        });
     agent.run(std::future::pending()).await?;
-    Ok(())
+    let seen = seen.lock().map_err(|_| "poisoned")?;
+    let at = |name: &str, last: bool| {
+        let mut times = seen.iter().filter(|(n, _)| *n == name).map(|(_, t)| *t);
+        if last {
+            times.next_back()
+        } else {
+            times.next()
+        }
+        .unwrap_or(start)
+    };
+    let (connected, first, last, synced) = (
+        at("connected", false),
+        at("batch", false),
+        at("batch", true),
+        at("synced", false),
+    );
+    Ok(Phases {
+        connect: connected - start,
+        first_batch: first.saturating_duration_since(connected),
+        stream: last.saturating_duration_since(first),
+        finish: synced.saturating_duration_since(last),
+    })
 }
 
 /// The agent's writer alone: every file written atomically from memory, in
@@ -319,6 +394,13 @@ fn check_same(
         }
     }
     Ok(())
+}
+
+/// CPU time (user + system) of this process so far: the server's and the
+/// agent's, both in here.
+fn cpu_now() -> Duration {
+    velocity_sync_examples::load::process::usage(std::process::id())
+        .map_or(Duration::ZERO, |u| u.cpu)
 }
 
 fn run_ok(command: &mut Command) -> Result<(), Box<dyn std::error::Error>> {

@@ -7,8 +7,12 @@
 //! ```sh
 //! bash scripts/pg.sh start
 //! cargo run --release -p velocity-sync-examples --bin velocity-sync-load -- \
-//!     --database "$(cat target/pg/url)" --sessions 1000 --seconds 20
+//!     --database "$(cat target/pg/url)" --sessions 1000 --seconds 20 --disk-agent
 //! ```
+//!
+//! With `--disk-agent`, one more project is written to disk by the real
+//! agent (the library) under the same load, and keystroke → file changed on
+//! disk is reported beside keystroke → agent.
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -52,6 +56,11 @@ struct Args {
     /// The server binary (default: `velocity-sync-server` next to this one).
     #[arg(long)]
     server_bin: Option<PathBuf>,
+    /// Also run one real agent (the library, writing files with `fsync`
+    /// into a scratch directory) on one more project whose editor types
+    /// like the others, and report keystroke → file changed on disk.
+    #[arg(long)]
+    disk_agent: bool,
 }
 
 /// A server child process, killed when dropped (with its scratch
@@ -178,6 +187,7 @@ async fn measure(
         keys_per_second: args.keys_per_second,
         duration: Duration::from_secs(args.seconds),
         connect_timeout: Duration::from_secs(args.connect_seconds),
+        disk_agent: args.disk_agent.then(|| server.dir.join("agent-root")),
     };
     eprintln!(
         "{} sessions on {}: connecting for {} s, then typing {} keys/s each for {} s",
@@ -244,6 +254,33 @@ async fn measure(
         "| server memory per session | {:.1} KiB |",
         end.1.rss.saturating_sub(idle.rss) as f64 / 1024.0 / sessions
     );
+    if let Some(disk) = &report.disk {
+        let summary = disk.summary().ok_or("no keystroke reached the disk")?;
+        println!(
+            "| one real agent: keystrokes sent / on disk | {} / {} |",
+            disk.sent,
+            disk.received()
+        );
+        println!(
+            "| keystroke → file changed on disk p50 (agent, fsync on) | {} |",
+            ms(summary.p50)
+        );
+        println!(
+            "| keystroke → file changed on disk p99 | {} |",
+            ms(summary.p99)
+        );
+        println!(
+            "| keystroke → file changed on disk max | {} |",
+            ms(summary.max)
+        );
+        if disk.received() != disk.sent {
+            return Err(format!(
+                "{} keystrokes never reached the disk",
+                disk.sent - disk.received()
+            )
+            .into());
+        }
+    }
     if report.received() != report.sent {
         return Err(format!(
             "{} keystrokes never reached their agent",

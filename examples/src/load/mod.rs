@@ -5,16 +5,21 @@
 //! - [`peer`]: a [`ProjectClient`](velocity_sync::ProjectClient) driven over
 //!   a WebSocket;
 //! - [`process`]: CPU time and memory of the server process, from `/proc`;
-//! - [`report`]: latency percentiles and the printed table.
+//! - [`report`]: latency percentiles and the printed table;
+//! - `disk`: with [`LoadOptions::disk_agent`], one more project whose agent
+//!   is the real one ([`crate::agent::Agent`], writing files), measured
+//!   from keystroke to file changed on disk ([`Report::disk`]).
 //!
 //! The binary `velocity-sync-load` starts the server, runs [`run`], and
 //! prints the [`Report`].
 
+mod disk;
 pub mod peer;
 pub mod process;
 pub mod report;
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -41,6 +46,11 @@ pub struct LoadOptions {
     pub duration: Duration,
     /// How long connecting every session may take before the run fails.
     pub connect_timeout: Duration,
+    /// A directory for one real agent: when set, one more project, whose
+    /// editor types like the others, is written there by the library's
+    /// agent (`fsync` on), and [`Report::disk`] holds keystroke → file
+    /// changed on disk.
+    pub disk_agent: Option<PathBuf>,
 }
 
 /// Why a run failed.
@@ -54,6 +64,9 @@ pub enum LoadError {
         /// Why.
         source: PeerError,
     },
+    /// The measured project of [`LoadOptions::disk_agent`] could not run.
+    #[error("disk agent: {0}")]
+    DiskAgent(PeerError),
     /// A session's task panicked or was cancelled.
     #[error("a session task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
@@ -91,6 +104,23 @@ pub async fn run(options: &LoadOptions) -> Result<Report, LoadError> {
             session_run(&options, session, clients, start_typing, &connecting)
                 .await
                 .map_err(|source| LoadError::Session { session, source })
+        });
+    }
+    if let Some(root) = options.disk_agent.clone() {
+        let options = options.clone();
+        tasks.spawn(async move {
+            let keystrokes =
+                (options.duration.as_secs_f64() * options.keys_per_second).round() as usize;
+            let interval = Duration::from_secs_f64(1.0 / options.keys_per_second.max(0.001));
+            // Client ids above every session's.
+            let clients = (run_id << 20) | (0x7_ffff << 1);
+            let disk = disk::session(&options, &root, clients, start_typing, interval, keystrokes)
+                .await
+                .map_err(LoadError::DiskAgent)?;
+            Ok(Report {
+                disk: Some(Box::new(disk)),
+                ..Report::default()
+            })
         });
     }
     let mut report = Report::default();

@@ -45,6 +45,32 @@ pub enum PeerError {
     Setup(String),
 }
 
+/// A day-long token for `project` as `role`, bound to `client_id`, signed
+/// with `secret`.
+///
+/// # Errors
+/// [`PeerError::Setup`] when it cannot be signed.
+pub fn token(
+    project: Uuid,
+    secret: &[u8],
+    role: &str,
+    client_id: u64,
+) -> Result<String, PeerError> {
+    let exp = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+        + 24 * 3600;
+    let claims = Claims {
+        project_id: project.to_string(),
+        role: role.to_owned(),
+        sync_role: None,
+        client_id: Some(client_id),
+        exp,
+        sub: None,
+    };
+    sign(&claims, secret).map_err(|e| PeerError::Setup(e.to_string()))
+}
+
 /// A client and its connection.
 pub struct Peer {
     /// The sans-IO client.
@@ -65,19 +91,7 @@ impl Peer {
         role: &str,
         client_id: u64,
     ) -> Result<Self, PeerError> {
-        let exp = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs())
-            + 24 * 3600;
-        let claims = Claims {
-            project_id: project.to_string(),
-            role: role.to_owned(),
-            sync_role: None,
-            client_id: Some(client_id),
-            exp,
-            sub: None,
-        };
-        let token = sign(&claims, secret).map_err(|e| PeerError::Setup(e.to_string()))?;
+        let token = token(project, secret, role, client_id)?;
         let url = format!("ws://{addr}/projects/{project}/ws?token={token}");
         let (ws, _) = tokio_tungstenite::connect_async(url).await?;
         let mut client = ProjectClient::new(client_id);

@@ -11,6 +11,10 @@ pub struct Report {
     pub latencies: Vec<Duration>,
     /// Sessions merged into this report.
     pub sessions: usize,
+    /// With [`LoadOptions::disk_agent`](super::LoadOptions::disk_agent):
+    /// the real agent's project, whose latencies run from keystroke to file
+    /// changed on disk.
+    pub disk: Option<Box<Self>>,
 }
 
 /// Percentiles of a report.
@@ -31,6 +35,7 @@ impl Report {
             sent,
             latencies,
             sessions: 1,
+            disk: None,
         }
     }
 
@@ -39,6 +44,11 @@ impl Report {
         self.sent += other.sent;
         self.sessions += other.sessions;
         self.latencies.extend(other.latencies);
+        match (&mut self.disk, other.disk) {
+            (Some(mine), Some(theirs)) => mine.merge(*theirs),
+            (mine @ None, theirs) => *mine = theirs,
+            (Some(_), None) => {}
+        }
     }
 
     /// Keystrokes that reached their agent.

@@ -1,5 +1,5 @@
 //! Shared by the agent tests: a sync server whose store is a parameter
-//! ([`Backend`]), in-process or as a child process that can be killed and
+//! ([`Backend`]: SQLite, or a scratch PostgreSQL database), in-process or as a child process that can be killed and
 //! restarted on the same port, an in-process agent with its events, and
 //! disk checks.
 
@@ -18,72 +18,103 @@ use velocity_sync::{FileKind, ProjectClient};
 use velocity_sync_examples::agent::{Agent, AgentEvent, AgentOptions, Reporter};
 use velocity_sync_examples::server::{Options, Server, SqliteStore};
 
+pub use crate::support::Backend;
+use crate::support::pg::{CREATED_BY, Db, Shape};
 use crate::support::{SECRET, WAIT, client_token, temp_dir};
 
-/// Which store the server runs on. The tests run on [`Backend::from_env`]:
-/// `VELOCITY_SYNC_TEST_STORE=sqlite` (the default); a PostgreSQL arm goes
-/// beside it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    /// A SQLite file in a temp directory.
-    Sqlite,
-}
-
 impl Backend {
+    /// The store the agent tests that are not parametrized run on:
+    /// `VELOCITY_SYNC_TEST_STORE=sqlite` (the default) or `postgres`.
     pub fn from_env() -> Self {
         match std::env::var("VELOCITY_SYNC_TEST_STORE").as_deref() {
             Ok("sqlite") | Err(_) => Self::Sqlite,
+            Ok("postgres") => Self::Postgres,
             Ok(other) => panic!("unknown VELOCITY_SYNC_TEST_STORE {other:?}"),
         }
     }
+}
 
-    /// Binds a server on `addr` over a store at `place` (a database file).
-    async fn bind(self, addr: SocketAddr, place: &Path, options: Options) -> Server {
-        match self {
-            Self::Sqlite => {
-                let store = SqliteStore::open(place, Uuid::nil()).unwrap();
+/// Where a server keeps its data: a SQLite file in a temp directory, or a
+/// scratch PostgreSQL database of its own (dropped with this value).
+struct Place {
+    dir: PathBuf,
+    db: Option<Db>,
+}
+
+impl Place {
+    /// None when PostgreSQL is not available (the test is skipped, or
+    /// fails under `CI=true`: see [`crate::support::pg::url`]).
+    async fn new(name: &str, backend: Backend) -> Option<Self> {
+        let db = match backend {
+            Backend::Sqlite => None,
+            Backend::Postgres => Some(Db::create(Shape::Rich).await?),
+        };
+        Some(Self {
+            dir: temp_dir(name),
+            db,
+        })
+    }
+
+    fn sqlite(&self) -> PathBuf {
+        self.dir.join("sync.db")
+    }
+
+    /// Binds a server on `addr` over this store.
+    async fn bind(&self, addr: SocketAddr, options: Options) -> Server {
+        match &self.db {
+            None => {
+                let store = SqliteStore::open(&self.sqlite(), Uuid::nil()).unwrap();
                 Server::bind(addr, store, options).await.unwrap()
             }
+            Some(db) => Server::bind(addr, db.store().await, options).await.unwrap(),
         }
     }
 
-    /// The server binary's arguments for a store at `place`.
-    fn args(self, place: &Path) -> Vec<String> {
-        match self {
-            Self::Sqlite => vec!["--database".into(), place.display().to_string()],
+    /// The server binary's arguments for this store.
+    fn args(&self) -> Vec<String> {
+        match &self.db {
+            None => vec!["--database".into(), self.sqlite().display().to_string()],
+            Some(db) => vec![
+                "--database".into(),
+                db.url.clone(),
+                "--created-by".into(),
+                CREATED_BY.to_string(),
+            ],
         }
+    }
+}
+
+impl Drop for Place {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
 /// A server in this process; stops when dropped.
 pub struct Hosted {
     pub addr: SocketAddr,
-    dir: PathBuf,
     stop: Option<oneshot::Sender<()>>,
+    /// Dropped after the server is told to stop.
+    _place: Place,
 }
 
 impl Hosted {
-    pub async fn start(name: &str, backend: Backend) -> Self {
-        let dir = temp_dir(name);
+    /// None when `backend` is PostgreSQL and none is available (skipped).
+    pub async fn start(name: &str, backend: Backend) -> Option<Self> {
+        let place = Place::new(name, backend).await?;
         let mut options = Options::new(SECRET);
         options.checkpoint_after = std::time::Duration::from_millis(50);
-        let server = backend
-            .bind(
-                "127.0.0.1:0".parse().unwrap(),
-                &dir.join("sync.db"),
-                options,
-            )
-            .await;
+        let server = place.bind("127.0.0.1:0".parse().unwrap(), options).await;
         let addr = server.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(server.serve(async {
             let _ = stopped.await;
         }));
-        Self {
+        Some(Self {
             addr,
-            dir,
             stop: Some(stop),
-        }
+            _place: place,
+        })
     }
 
     pub fn url(&self) -> String {
@@ -96,7 +127,6 @@ impl Drop for Hosted {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
@@ -104,21 +134,21 @@ impl Drop for Hosted {
 /// store and the port. Killed when dropped.
 pub struct ServerProcess {
     pub addr: SocketAddr,
-    backend: Backend,
-    dir: PathBuf,
     child: Option<Child>,
+    /// Dropped after the child is killed.
+    place: Place,
 }
 
 impl ServerProcess {
-    pub fn spawn(name: &str, backend: Backend) -> Self {
-        let dir = temp_dir(name);
-        let (child, addr) = spawn_server(backend, &dir, "127.0.0.1:0".parse().unwrap());
-        Self {
+    /// None when `backend` is PostgreSQL and none is available (skipped).
+    pub async fn spawn(name: &str, backend: Backend) -> Option<Self> {
+        let place = Place::new(name, backend).await?;
+        let (child, addr) = spawn_server(&place, "127.0.0.1:0".parse().unwrap());
+        Some(Self {
             addr,
-            backend,
-            dir,
             child: Some(child),
-        }
+            place,
+        })
     }
 
     pub fn url(&self) -> String {
@@ -128,7 +158,7 @@ impl ServerProcess {
     /// `kill -9`, then a new process on the same store and port.
     pub fn kill_and_restart(&mut self) {
         self.kill();
-        let (child, addr) = spawn_server(self.backend, &self.dir, self.addr);
+        let (child, addr) = spawn_server(&self.place, self.addr);
         assert_eq!(addr, self.addr);
         self.child = Some(child);
     }
@@ -144,14 +174,13 @@ impl ServerProcess {
 impl Drop for ServerProcess {
     fn drop(&mut self) {
         self.kill();
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
-fn spawn_server(backend: Backend, dir: &Path, addr: SocketAddr) -> (Child, SocketAddr) {
+fn spawn_server(place: &Place, addr: SocketAddr) -> (Child, SocketAddr) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_velocity-sync-server"))
         .args(["--listen", &addr.to_string(), "--checkpoint-ms", "50"])
-        .args(backend.args(&dir.join("sync.db")))
+        .args(place.args())
         .env(
             "VELOCITY_SYNC_JWT_SECRET",
             std::str::from_utf8(SECRET).unwrap(),
