@@ -54,7 +54,7 @@ pub(super) async fn session(
             id
         }
     };
-    let base = editor.client.text(&id).map_or(0, str::len) as u64;
+    let base = editor.client.text(&id).map_or(0, |text| text.len()) as u64;
 
     let arrivals: Arrivals = Arc::default();
     let sink = arrivals.clone();
