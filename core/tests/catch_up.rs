@@ -7,6 +7,7 @@
 mod harness;
 
 use harness::net::Net;
+use velocity_sync::hydrate::WireContent;
 use velocity_sync::protocol::{Rung, ServerMessage};
 use velocity_sync::{FilePath, Role, ServerConfig, TextOp};
 
@@ -143,7 +144,11 @@ fn an_interrupted_hydration_resumes_with_what_is_missing() {
                 batch
                     .blobs
                     .iter()
-                    .map(|b| b.text.as_ref().map_or(0, |t| t.len() as u64))
+                    .map(|b| match &b.content {
+                        WireContent::Text(text) => text.len() as u64,
+                        WireContent::Bytes(bytes) => bytes.len() as u64,
+                        WireContent::Base64(_) => 0,
+                    })
                     .sum::<u64>(),
             ),
             _ => None,

@@ -330,17 +330,85 @@ pub struct BulkUpdate {
     pub chunks: Vec<WireChunk>,
 }
 
-/// A whole content in a batch.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A whole content in a batch: `{"hash", "text"}` for text (UTF-8 without
+/// NUL, when that is no longer than base64), `{"hash", "base64"}` otherwise.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "WireBlobIn")]
 pub struct WireBlob {
     /// Its hash.
     pub hash: ContentHash,
-    /// Text content, when it is text.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub text: Option<String>,
-    /// Binary content in base64, otherwise.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub base64: Option<String>,
+    /// The content, as it came or as it will go.
+    pub content: WireContent,
+}
+
+/// The content of a [`WireBlob`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WireContent {
+    /// Received as text.
+    Text(String),
+    /// Received in base64 (decoded, and checked, when the batch is applied).
+    Base64(String),
+    /// The store's own bytes, shared: a server's batches carry these, and
+    /// the choice of text or base64 (and the encoding) happens only when the
+    /// message is serialised, so a server can send its first batch before it
+    /// has encoded the others.
+    Bytes(Blob),
+}
+
+/// A [`WireBlob`] as read: exactly one of `text` and `base64`.
+#[derive(Deserialize)]
+struct WireBlobIn {
+    hash: ContentHash,
+    #[serde(default)]
+    text: Option<String>,
+    #[serde(default)]
+    base64: Option<String>,
+}
+
+impl TryFrom<WireBlobIn> for WireBlob {
+    type Error = &'static str;
+
+    fn try_from(wire: WireBlobIn) -> Result<Self, Self::Error> {
+        let content = match (wire.text, wire.base64) {
+            (Some(text), None) => WireContent::Text(text),
+            (None, Some(base64)) => WireContent::Base64(base64),
+            _ => return Err("a blob carries exactly one of `text` and `base64`"),
+        };
+        Ok(Self {
+            hash: wire.hash,
+            content,
+        })
+    }
+}
+
+impl Serialize for WireBlob {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut out = serializer.serialize_struct("WireBlob", 2)?;
+        out.serialize_field("hash", &self.hash)?;
+        match &self.content {
+            WireContent::Text(text) => out.serialize_field("text", text)?,
+            WireContent::Base64(base64) => out.serialize_field("base64", base64)?,
+            WireContent::Bytes(bytes) => match sendable_text(bytes) {
+                Some(text) => out.serialize_field("text", text)?,
+                None => out.serialize_field(
+                    "base64",
+                    &base64::engine::general_purpose::STANDARD.encode(bytes),
+                )?,
+            },
+        }
+        out.end()
+    }
+}
+
+/// `bytes` as the text to send, when they are text as `FileKind::classify`
+/// says (UTF-8 without NUL) and the escaped JSON string is no longer than
+/// base64 would be; checked in one UTF-8 pass.
+fn sendable_text(bytes: &[u8]) -> Option<&str> {
+    std::str::from_utf8(bytes).ok().filter(|text| {
+        !text.contains('\0')
+            && json_string_len(text.as_bytes()) <= base64_len(bytes.len()).max(bytes.len() + 2)
+    })
 }
 
 /// A piece of a large content.
@@ -580,21 +648,10 @@ impl HydrationPlan {
         let engine = &base64::engine::general_purpose::STANDARD;
         let mut blobs = Vec::with_capacity(planned.blobs.len());
         for hash in &planned.blobs {
-            let bytes = store.require(hash)?;
-            // Text as `FileKind::classify` says (UTF-8 without NUL), checked
-            // in one UTF-8 pass that also yields the string to send.
-            let text = std::str::from_utf8(&bytes)
-                .ok()
-                .filter(|text| {
-                    !text.contains('\0')
-                        && json_string_len(text.as_bytes())
-                            <= base64_len(bytes.len()).max(bytes.len() + 2)
-                })
-                .map(str::to_owned);
+            // Shared, not copied: encoded when the message is serialised.
             blobs.push(WireBlob {
                 hash: *hash,
-                base64: text.is_none().then(|| engine.encode(&bytes)),
-                text,
+                content: WireContent::Bytes(store.require(hash)?),
             });
         }
         let mut chunks = Vec::with_capacity(planned.chunks.len());
@@ -720,13 +777,13 @@ impl Hydrator {
         }
         let mut first_error = None;
         for blob in &batch.blobs {
-            let bytes: Result<Blob, HydrateError> = match (&blob.text, &blob.base64) {
-                (Some(text), None) => Ok(Arc::from(text.as_bytes())),
-                (None, Some(encoded)) => engine
+            let bytes: Result<Blob, HydrateError> = match &blob.content {
+                WireContent::Text(text) => Ok(Arc::from(text.as_bytes())),
+                WireContent::Base64(encoded) => engine
                     .decode(encoded)
                     .map(Arc::from)
                     .map_err(|_| HydrateError::BadBase64 { hash: blob.hash }),
-                _ => Err(HydrateError::BadBase64 { hash: blob.hash }),
+                WireContent::Bytes(bytes) => Ok(bytes.clone()),
             };
             let stored = bytes.and_then(|bytes| self.store_content(blob.hash, bytes, store));
             if let Err(error) = stored {

@@ -217,7 +217,7 @@ fn duplicates_are_harmless_and_tampering_is_caught() {
     assert_eq!(hydrator.progress().bytes_done, 8);
 
     let mut forged = batch.clone();
-    forged.blobs[0].text = Some("alphb".into());
+    forged.blobs[0].content = WireContent::Text("alphb".into());
     let mut fresh = MemoryBlobStore::default();
     let err = Hydrator::new(plan.progress_total())
         .receive(&forged, &mut fresh)
@@ -226,7 +226,7 @@ fn duplicates_are_harmless_and_tampering_is_caught() {
     assert!(!fresh.has(&ContentHash::of(b"alpha")));
 
     let mut bad = batch.clone();
-    bad.blobs[1].base64 = Some("***".into());
+    bad.blobs[1].content = WireContent::Base64("***".into());
     let err = Hydrator::new(plan.progress_total())
         .receive(&bad, &mut MemoryBlobStore::default())
         .unwrap_err();
@@ -323,5 +323,53 @@ proptest! {
         for entry in manifest.entries() {
             prop_assert!(client.has(&entry.hash));
         }
+    }
+}
+
+#[test]
+fn a_batch_carries_shared_bytes_and_serialises_them_as_text_or_base64() {
+    let text: &[u8] = b"let a = \"x\";\n";
+    let binary: &[u8] = &[0x89, b'P', b'N', b'G', 0, 1, 2];
+    let (manifest, server) = project(&[("a.ts", text.to_vec()), ("b.png", binary.to_vec())]);
+    let plan = plan(
+        &manifest,
+        |_| false,
+        |_| false,
+        &HydrationOptions::default(),
+    );
+    let batch = plan.materialize(0, &server).unwrap();
+    // No copy: the store's own bytes.
+    assert!(
+        batch
+            .blobs
+            .iter()
+            .all(|b| matches!(b.content, WireContent::Bytes(_)))
+    );
+    let json = serde_json::to_string(&batch).unwrap();
+    let text_hash = ContentHash::of(text);
+    assert!(json.contains(&format!(
+        r#"{{"hash":"{text_hash}","text":"let a = \"x\";\n"}}"#
+    )));
+    assert!(json.contains(r#""base64":"iVBORwABAg==""#));
+    // What a client reads back is text and base64, and hydrates the same.
+    let read: BulkUpdate = serde_json::from_str(&json).unwrap();
+    assert!(
+        read.blobs
+            .iter()
+            .all(|b| !matches!(b.content, WireContent::Bytes(_)))
+    );
+    assert_eq!(serde_json::to_string(&read).unwrap(), json);
+    let mut client = MemoryBlobStore::default();
+    let ready = Hydrator::new(plan.progress_total())
+        .receive(&read, &mut client)
+        .unwrap();
+    assert_eq!(ready.len(), 2);
+    assert!(client.has(&text_hash) && client.has(&ContentHash::of(binary)));
+    // Exactly one of `text` and `base64`.
+    for blob in [
+        format!(r#"{{"hash":"{text_hash}"}}"#),
+        format!(r#"{{"hash":"{text_hash}","text":"a","base64":"YQ=="}}"#),
+    ] {
+        assert!(serde_json::from_str::<WireBlob>(&blob).is_err(), "{blob}");
     }
 }
