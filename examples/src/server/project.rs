@@ -71,6 +71,9 @@ pub const DATABASE_CLIENT: ClientId = u64::MAX;
 /// keeping up.
 pub const REPLY_FACTOR: usize = 64;
 
+/// Encoded size from which a project task yields after routing a message.
+const LARGE_MESSAGE: usize = 16 * 1024;
+
 /// A connection's send queue, bounded by policy: a broadcast finds it full
 /// at `limit` waiting messages, a direct reply at `limit * REPLY_FACTOR`.
 #[derive(Debug, Clone)]
@@ -190,7 +193,7 @@ pub async fn run(
                 };
                 task = back;
                 match result {
-                    Ok(outbound) => task.route(outbound),
+                    Ok(outbound) => task.route(outbound).await,
                     Err(error) => {
                         tracing::error!(%project, %error, "checkpoint failed; project stops");
                         return;
@@ -224,7 +227,7 @@ pub async fn run(
                 if task.persisted > before && deadline.is_none() {
                     deadline = Some(Instant::now() + settings.checkpoint_after);
                 }
-                task.route(outbound);
+                task.route(outbound).await;
             }
             Err(error) => {
                 tracing::error!(%project, %error, "ordering failed; project stops");
@@ -324,10 +327,16 @@ impl Task {
 
     /// Sends each message to its recipients; drops connections whose
     /// queue is full (they catch up through the ladder on reconnect).
-    fn route(&mut self, outbound: Vec<Outbound>) {
+    ///
+    /// After each large message (a hydration batch) it yields: the
+    /// connection's writer, woken on this worker, would otherwise wait
+    /// until every batch of a snapshot was encoded before sending the
+    /// first (10,000 files: ~100 ms before the first batch left).
+    async fn route(&mut self, outbound: Vec<Outbound>) {
         let mut dropped = Vec::new();
         for out in outbound {
             let text = Utf8Bytes::from(out.message.to_json());
+            let large = text.len() >= LARGE_MESSAGE;
             let reply = matches!(out.to, Recipient::Client(_));
             let mut send = |client: ClientId, tx: &Outbox| {
                 if !tx.push(text.clone(), reply) {
@@ -352,6 +361,9 @@ impl Task {
                         send(*client, tx);
                     }
                 }
+            }
+            if large {
+                tokio::task::yield_now().await;
             }
         }
         for client in dropped {
