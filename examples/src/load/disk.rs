@@ -43,17 +43,9 @@ pub(super) async fn session(
     let setup = |e: &dyn std::fmt::Display| PeerError::Setup(format!("disk agent: {e}"));
     let path = FilePath::parse(FILE).map_err(|e| setup(&e))?;
     let mut editor = Peer::join(options.addr, PROJECT, &options.secret, "editor", clients).await?;
-    let id = match editor.client.manifest().get(&path).and_then(|e| e.id) {
-        Some(id) => id,
-        None => {
-            let id = editor.client.create(
-                path.clone(),
-                Some(b"export default function App() {}\n".to_vec()),
-            );
-            editor.settle().await?;
-            id
-        }
-    };
+    let id = editor
+        .file_or_create(&path, b"export default function App() {}\n")
+        .await?;
     let base = editor.client.text(&id).map_or(0, |text| text.len()) as u64;
 
     let arrivals: Arrivals = Arc::default();

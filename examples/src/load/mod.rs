@@ -157,17 +157,9 @@ async fn session_run(
         .map_err(|e| PeerError::Setup(e.to_string()))?;
     let path = FilePath::parse("src/App.tsx").map_err(|e| PeerError::Setup(e.to_string()))?;
     let mut editor = Peer::join(options.addr, project, &options.secret, "editor", clients).await?;
-    let id = match editor.client.manifest().get(&path).and_then(|e| e.id) {
-        Some(id) => id,
-        None => {
-            let id = editor.client.create(
-                path.clone(),
-                Some(b"export default function App() {}\n".to_vec()),
-            );
-            editor.settle().await?;
-            id
-        }
-    };
+    let id = editor
+        .file_or_create(&path, b"export default function App() {}\n")
+        .await?;
     let mut agent =
         Peer::join(options.addr, project, &options.secret, "agent", clients + 1).await?;
     agent.until(|c| c.text(&id).is_some()).await?;

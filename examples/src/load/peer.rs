@@ -9,8 +9,8 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use uuid::Uuid;
-use velocity_sync::ProjectClient;
 use velocity_sync::protocol::{ProtocolLimits, ServerMessage, decode_server};
+use velocity_sync::{FileId, FilePath, ProjectClient};
 
 use crate::server::auth::{Claims, sign};
 
@@ -167,5 +167,23 @@ impl Peer {
     /// See [`Peer::until`].
     pub async fn settle(&mut self) -> Result<(), PeerError> {
         self.until(|c| c.is_synced() && c.is_idle()).await
+    }
+
+    /// The id of the file at `path`, first created with `content` (and
+    /// confirmed) when the project lacks it.
+    ///
+    /// # Errors
+    /// See [`Peer::until`].
+    pub async fn file_or_create(
+        &mut self,
+        path: &FilePath,
+        content: &[u8],
+    ) -> Result<FileId, PeerError> {
+        if let Some(id) = self.client.manifest().get(path).and_then(|e| e.id) {
+            return Ok(id);
+        }
+        let id = self.client.create(path.clone(), Some(content.to_vec()));
+        self.settle().await?;
+        Ok(id)
     }
 }
