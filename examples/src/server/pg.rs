@@ -304,8 +304,7 @@ impl PgStore {
                 let id = field("id");
                 if !written.contains(&id) {
                     let project = Uuid::parse_str(&field("project_id")).unwrap_or_default();
-                    // The rich shape names it `path`, the simple one `file_path`.
-                    let path = [field("path"), field("file_path")].concat();
+                    let path = field("file_path");
                     warn_id_in_other_project(project, id, &path);
                 }
             }
