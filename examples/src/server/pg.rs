@@ -22,12 +22,12 @@ use tokio::sync::mpsc;
 use uuid::Uuid;
 use velocity_sync::protocol::{Event, EventChange};
 use velocity_sync::rows::{MismatchPolicy, Row, RowContext, encode_row};
-use velocity_sync::{ContentHash, FileId, Manifest, ManifestId, ManifestLimits, MemoryBlobStore};
+use velocity_sync::{ContentHash, FileId, ManifestLimits};
 
 use super::pg_table::{Table, TableError};
 use super::store::{
     Change, CheckpointWrite, ForeignChange, Job, Loaded, Pending, Step, StorageError, Store,
-    now_rfc3339, on_conflict, warn_id_in_other_project,
+    checkpoint_state, now_rfc3339, on_conflict, warn_id_in_other_project,
 };
 
 /// The server's own tables and the `project_files` trigger (idempotent).
@@ -662,12 +662,6 @@ impl Store for PgStore {
             Some(row) => (row.get(0), row.get(1), row.get(2), row.get(3)),
             None => (0, 0, None, "[]".to_owned()),
         };
-        let executable: Vec<FileId> = serde_json::from_str(&executable)
-            .map_err(|source| StorageError::BadExecutableIds { project, source })?;
-        let parent = parent
-            .map(|text| ManifestId::from_hex(&text))
-            .transpose()
-            .map_err(|_| StorageError::BadManifestId { project })?;
         let as_row = |text: &str| {
             serde_json::from_str::<Row>(text).map_err(|e| StorageError::Apply {
                 project,
@@ -710,25 +704,11 @@ impl Store for PgStore {
                 (_, None) => {}
             }
         }
-        let mut blobs = MemoryBlobStore::default();
-        let mut entries = Vec::new();
-        for row in rows.into_values() {
-            let decoded = shape
-                .decode(&row, MismatchPolicy::Report)
-                .map_err(|source| StorageError::Row { project, source })?;
-            for issue in &decoded.issues {
-                tracing::warn!(%project, %issue, "project_files row");
-            }
-            velocity_sync::BlobStore::insert(&mut blobs, decoded.content);
-            let mut entry = decoded.entry;
-            entry.executable = entry.id.is_some_and(|id| executable.contains(&id));
-            entries.push(entry);
-        }
-        let mut manifest = Manifest::with_limits(limits);
-        manifest
-            .extend(entries)
-            .map_err(|source| StorageError::Manifest { project, source })?;
-        let manifest = manifest.with_header(version as u64, parent);
+        let decoded = rows
+            .into_values()
+            .map(|row| shape.decode(&row, MismatchPolicy::Report));
+        let (manifest, blobs) =
+            checkpoint_state(project, limits, version, parent, &executable, decoded)?;
         let mut events = Vec::new();
         for row in tx.query(
             "SELECT n, event FROM sync_ops WHERE project_id = $1::text::uuid AND n > $2 ORDER BY n",

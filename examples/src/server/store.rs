@@ -361,30 +361,12 @@ impl Store for SqliteStore {
             )
             .optional()?;
         let (n, version, parent, executable) = header.unwrap_or((0, 0, None, "[]".to_owned()));
-        let executable: Vec<FileId> = serde_json::from_str(&executable)
-            .map_err(|source| StorageError::BadExecutableIds { project, source })?;
-        let parent = parent
-            .map(|text| ManifestId::from_hex(&text))
-            .transpose()
-            .map_err(|_| StorageError::BadManifestId { project })?;
-        let mut blobs = MemoryBlobStore::default();
-        let mut entries = Vec::new();
-        for row in self.rows(project)? {
-            let decoded = decode_row(&row, MismatchPolicy::Report)
-                .map_err(|source| StorageError::Row { project, source })?;
-            for issue in &decoded.issues {
-                tracing::warn!(%project, %issue, "project_files row");
-            }
-            blobs.insert(decoded.content);
-            let mut entry = decoded.entry;
-            entry.executable = entry.id.is_some_and(|id| executable.contains(&id));
-            entries.push(entry);
-        }
-        let mut manifest = Manifest::with_limits(limits);
-        manifest
-            .extend(entries)
-            .map_err(|source| StorageError::Manifest { project, source })?;
-        let manifest = manifest.with_header(version as u64, parent);
+        let decoded = self
+            .rows(project)?
+            .into_iter()
+            .map(|row| decode_row(&row, MismatchPolicy::Report));
+        let (manifest, blobs) =
+            checkpoint_state(project, limits, version, parent, &executable, decoded)?;
         let mut stmt = self
             .conn
             .prepare("SELECT n, event FROM sync_ops WHERE project_id = ?1 AND n > ?2 ORDER BY n")?;
@@ -512,6 +494,45 @@ fn write_checkpoint(
         params![key, write.n as i64],
     )?;
     Ok(())
+}
+
+/// The manifest and contents a checkpoint's rows hold, from the decoded
+/// rows and the header stored beside them (manifest version, parent id,
+/// executable ids as JSON); for both stores.
+///
+/// # Errors
+/// [`StorageError`] naming the project and what does not read.
+pub fn checkpoint_state(
+    project: Uuid,
+    limits: ManifestLimits,
+    version: i64,
+    parent: Option<String>,
+    executable: &str,
+    rows: impl IntoIterator<Item = Result<DecodedRow, velocity_sync::RowError>>,
+) -> Result<(Manifest, MemoryBlobStore), StorageError> {
+    let executable: Vec<FileId> = serde_json::from_str(executable)
+        .map_err(|source| StorageError::BadExecutableIds { project, source })?;
+    let parent = parent
+        .map(|text| ManifestId::from_hex(&text))
+        .transpose()
+        .map_err(|_| StorageError::BadManifestId { project })?;
+    let mut blobs = MemoryBlobStore::default();
+    let mut entries = Vec::new();
+    for decoded in rows {
+        let decoded = decoded.map_err(|source| StorageError::Row { project, source })?;
+        for issue in &decoded.issues {
+            tracing::warn!(%project, %issue, "project_files row");
+        }
+        blobs.insert(decoded.content);
+        let mut entry = decoded.entry;
+        entry.executable = entry.id.is_some_and(|id| executable.contains(&id));
+        entries.push(entry);
+    }
+    let mut manifest = Manifest::with_limits(limits);
+    manifest
+        .extend(entries)
+        .map_err(|source| StorageError::Manifest { project, source })?;
+    Ok((manifest.with_header(version as u64, parent), blobs))
 }
 
 /// The upsert clause of a checkpoint row with `columns`, for both stores:
