@@ -354,6 +354,10 @@ impl Disk {
         let manifest = client.manifest();
         let live: HashMap<FileId, u64> = client.text_revisions().into_iter().collect();
         let mut wanted: BTreeSet<String> = BTreeSet::new();
+        // First only the stamps, one parent handle per directory: a file
+        // still as the agent wrote it is neither read nor copied.
+        let mut suspects = Vec::new();
+        let mut stamper = self.writer.stamper();
         for entry in manifest.entries() {
             wanted.insert(entry.path.to_string());
             if self.writer.owned(&entry.path).is_err() {
@@ -368,24 +372,27 @@ impl Disk {
                 }
                 continue;
             }
-            let Some(bytes) = content(client, &entry, &live) else {
+            let Some(wanted) = Wanted::of(client, &entry, &live) else {
                 continue;
             };
-            let desired = if entry.id.is_some_and(|id| live.contains_key(&id)) {
-                ContentHash::of(&bytes)
-            } else {
-                entry.hash
-            };
-            if self.unchanged(&entry, desired) {
-                continue;
+            let current = self.records.get(entry.path.as_str()).is_some_and(|record| {
+                record.hash == wanted.hash
+                    && record.executable == entry.executable
+                    && matches!(stamper.stamp(&entry.path), Ok(Some(stamp)) if stamp == record.stamp)
+            });
+            if !current {
+                suspects.push((entry, wanted));
             }
+        }
+        drop(stamper);
+        for (entry, wanted) in suspects {
             report.hashed += 1;
             if let Ok(Some((disk, executable, stamp))) = self.writer.read(&entry.path)
                 && executable == entry.executable
-                && ContentHash::of(&disk) == desired
+                && ContentHash::of(&disk) == wanted.hash
             {
                 let record = Record {
-                    hash: desired,
+                    hash: wanted.hash,
                     stamp,
                     executable,
                 };
@@ -394,7 +401,7 @@ impl Disk {
             }
             match self
                 .writer
-                .write(&entry.path, &bytes, entry.executable, self.fsync)
+                .write(&entry.path, &wanted.bytes, entry.executable, self.fsync)
             {
                 Ok(record) => {
                     self.records.insert(entry.path.to_string(), record);
@@ -442,18 +449,6 @@ impl Disk {
             && matches!(self.writer.stamp(path), Ok(Some(stamp)) if stamp == record.stamp)
     }
 
-    /// Whether the file at `entry.path` is, by its stamp, still what the
-    /// agent wrote, and that was `desired`.
-    fn unchanged(&self, entry: &FileEntry, desired: ContentHash) -> bool {
-        let Some(record) = self.records.get(entry.path.as_str()) else {
-            return false;
-        };
-        if record.hash != desired || record.executable != entry.executable {
-            return false;
-        }
-        matches!(self.writer.stamp(&entry.path), Ok(Some(stamp)) if stamp == record.stamp)
-    }
-
     fn forget(&mut self, path: &FilePath) {
         let prefix = format!("{path}/");
         self.records
@@ -475,15 +470,28 @@ impl Disk {
 }
 
 /// The content a file of the manifest should have: the live text for a text
-/// file edited since the manifest, else the manifest's blob.
-fn content(
-    client: &ProjectClient,
-    entry: &FileEntry,
-    live: &HashMap<FileId, u64>,
-) -> Option<Vec<u8>> {
-    match entry.id {
-        Some(id) if live.contains_key(&id) => client.content(&id),
-        _ => client.blob(&entry.hash).map(|b| b.to_vec()),
+/// file edited since the manifest, else the manifest's blob (shared, not
+/// copied).
+struct Wanted {
+    bytes: Blob,
+    hash: ContentHash,
+}
+
+impl Wanted {
+    fn of(client: &ProjectClient, entry: &FileEntry, live: &HashMap<FileId, u64>) -> Option<Self> {
+        match entry.id {
+            Some(id) if live.contains_key(&id) => {
+                let text = client.content(&id)?;
+                Some(Self {
+                    hash: ContentHash::of(&text),
+                    bytes: Blob::from(text),
+                })
+            }
+            _ => Some(Self {
+                bytes: client.blob(&entry.hash)?,
+                hash: entry.hash,
+            }),
+        }
     }
 }
 

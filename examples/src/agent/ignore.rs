@@ -74,7 +74,10 @@ impl Ignore {
     /// Like [`rule_for`](Self::rule_for), for a relative path with `/`.
     pub fn rule_for_str(&self, path: &str) -> Option<String> {
         for rule in &self.top {
-            if path == rule || path.starts_with(&format!("{rule}/")) {
+            if path
+                .strip_prefix(rule.as_str())
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+            {
                 return Some(rule.clone());
             }
         }

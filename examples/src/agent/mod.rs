@@ -396,7 +396,8 @@ impl Agent {
                             self.client.handle(message);
                             if self.drain() && self.options.once {
                                 let _ = sink.close().await;
-                                return self.save();
+                                // `drain` saved already, unless that failed.
+                                return if self.dirty { self.save() } else { Ok(()) };
                             }
                         }
                         Frame::Refused(error) => self.emit(&AgentEvent::Refused {

@@ -372,21 +372,14 @@ impl RootWriter {
         let Some(dir) = self.existing_parent(path)? else {
             return Ok(None);
         };
-        let flags = rustix::fs::AtFlags::SYMLINK_NOFOLLOW;
-        let name =
-            leaf(path.file_name()).map_err(|e| AgentError::io("inspect", path.as_str(), e))?;
-        match rustix::fs::statat(&*dir, name, flags) {
-            Ok(stat) if rustix::fs::FileType::from_raw_mode(stat.st_mode).is_file() => {
-                let secs = u64::try_from(stat.st_mtime).unwrap_or(0);
-                #[allow(clippy::unnecessary_cast)] // u64 here, i64 on other targets
-                let nanos = stat.st_mtime_nsec as u64;
-                Ok(Some(Stamp {
-                    size: u64::try_from(stat.st_size).unwrap_or(0),
-                    mtime_ns: secs.saturating_mul(1_000_000_000).saturating_add(nanos),
-                }))
-            }
-            Ok(_) | Err(rustix::io::Errno::NOENT) => Ok(None),
-            Err(e) => Err(AgentError::io("inspect", path.as_str(), e.into())),
+        stamp_in(&dir, path)
+    }
+
+    /// A [`Stamper`]: the stamps of many files in one pass.
+    pub fn stamper(&self) -> Stamper<'_> {
+        Stamper {
+            writer: self,
+            parent: None,
         }
     }
 
@@ -565,6 +558,61 @@ impl RootWriter {
         {
             kept.clear();
         }
+    }
+}
+
+/// Reads the stamps of many files in one pass (drift repair's check of every
+/// file), opening each parent directory once instead of walking it again
+/// for each file. The handle is kept for this pass only and used only to
+/// read: writes still walk the directories afresh, so a directory moved out
+/// of the root meanwhile is never written through.
+#[derive(Debug)]
+pub struct Stamper<'a> {
+    writer: &'a RootWriter,
+    /// The last parent opened (`""` is the root) and its handle, `None`
+    /// when it is not a real directory.
+    parent: Option<(String, Option<Arc<Dir>>)>,
+}
+
+impl Stamper<'_> {
+    /// As [`RootWriter::stamp`]; consecutive files of one directory share
+    /// its handle.
+    ///
+    /// # Errors
+    /// [`AgentError::Io`] for errors other than "not there".
+    pub fn stamp(&mut self, path: &FilePath) -> Result<Option<Stamp>, AgentError> {
+        let parent = path.as_str().rsplit_once('/').map_or("", |(dir, _)| dir);
+        let kept = match &self.parent {
+            Some((name, dir)) if name == parent => dir.clone(),
+            _ => {
+                let dir = self.writer.existing_parent(path)?;
+                self.parent = Some((parent.to_owned(), dir.clone()));
+                dir
+            }
+        };
+        match kept {
+            Some(dir) => stamp_in(&dir, path),
+            None => Ok(None),
+        }
+    }
+}
+
+/// The stamp of the regular file `path` names in `dir`, its parent.
+fn stamp_in(dir: &Dir, path: &FilePath) -> Result<Option<Stamp>, AgentError> {
+    let flags = rustix::fs::AtFlags::SYMLINK_NOFOLLOW;
+    let name = leaf(path.file_name()).map_err(|e| AgentError::io("inspect", path.as_str(), e))?;
+    match rustix::fs::statat(dir, name, flags) {
+        Ok(stat) if rustix::fs::FileType::from_raw_mode(stat.st_mode).is_file() => {
+            let secs = u64::try_from(stat.st_mtime).unwrap_or(0);
+            #[allow(clippy::unnecessary_cast)] // u64 here, i64 on other targets
+            let nanos = stat.st_mtime_nsec as u64;
+            Ok(Some(Stamp {
+                size: u64::try_from(stat.st_size).unwrap_or(0),
+                mtime_ns: secs.saturating_mul(1_000_000_000).saturating_add(nanos),
+            }))
+        }
+        Ok(_) | Err(rustix::io::Errno::NOENT) => Ok(None),
+        Err(e) => Err(AgentError::io("inspect", path.as_str(), e.into())),
     }
 }
 
