@@ -277,3 +277,55 @@ fn the_executable_bit_is_written_as_asked_whatever_was_there() {
     let (_, executable, _) = writer.read(&path("bin/dev.sh")).unwrap().unwrap();
     assert!(!executable);
 }
+
+#[test]
+fn new_names_appear_whole_and_leave_no_temp_names() {
+    // New names go in as unnamed files linked into place (O_TMPFILE where
+    // the file system has it); replacements as temp files renamed over.
+    // Either way only the final names are left, each with its content and
+    // the stamp the record says.
+    let (root, outside, writer) = setup("new-names");
+    let before = snapshot(&outside);
+    let mut written = BTreeMap::new();
+    for k in 0..40 {
+        let name = format!("src/d{}/f{k}.ts", k % 4);
+        let content = format!("export const n = {k};\n").repeat(k + 1);
+        let record = writer
+            .write_str(&name, content.as_bytes(), k % 7 == 0)
+            .unwrap();
+        written.insert(name, (content, record));
+    }
+    // A replacement of a name that is there, and one that is a link now.
+    std::fs::remove_file(root.join("src/d1/f1.ts")).unwrap();
+    symlink(outside.join("sentinel.txt"), root.join("src/d1/f1.ts")).unwrap();
+    writer
+        .write_str("src/d1/f1.ts", b"replaced", false)
+        .unwrap();
+    writer.write_str("src/d0/f0.ts", b"again", true).unwrap();
+    let disk = snapshot(&root);
+    assert!(
+        disk.keys().all(|k| !k
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .starts_with(velocity_sync_examples::agent::writer::TEMP_PREFIX)),
+        "{disk:#?}"
+    );
+    assert_eq!(disk.len(), 40);
+    assert_eq!(disk["src/d1/f1.ts"], "replaced");
+    assert_eq!(disk["src/d0/f0.ts"], "again");
+    for (name, (content, record)) in &written {
+        if name == "src/d1/f1.ts" || name == "src/d0/f0.ts" {
+            continue;
+        }
+        assert_eq!(&disk[name], content);
+        assert_eq!(
+            writer.stamp(&path(name)).unwrap(),
+            Some(record.stamp),
+            "{name}"
+        );
+        let (_, executable, _) = writer.read(&path(name)).unwrap().unwrap();
+        assert_eq!(executable, record.executable, "{name}");
+    }
+    assert_eq!(snapshot(&outside), before);
+}

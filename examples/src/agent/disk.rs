@@ -238,6 +238,21 @@ impl Disk {
                         applied.unchanged += 1;
                         continue;
                     }
+                    if !synced {
+                        // A hydration batch: no journal, so each file goes
+                        // into place as soon as it is written.
+                        match self
+                            .writer
+                            .write_hashed(&path, &bytes, hash, executable, false)
+                        {
+                            Ok(record) => {
+                                self.records.insert(path.to_string(), record);
+                                applied.written.push(path);
+                            }
+                            Err(e) => applied.refused.push((path.to_string(), e)),
+                        }
+                        continue;
+                    }
                     match self
                         .writer
                         .stage_hashed(&path, &bytes, hash, executable, sync)

@@ -23,7 +23,7 @@ use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use cap_fs_ext::{DirExt, FollowSymlinks, OpenOptionsFollowExt};
@@ -88,6 +88,10 @@ pub struct RootWriter {
 }
 
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// Set once the file system refused `O_TMPFILE` (or linking one), so later
+/// writes go straight to temp names.
+static TMPFILE_UNSUPPORTED: AtomicBool = AtomicBool::new(false);
 
 impl RootWriter {
     /// Opens (creating it when missing) the root directory.
@@ -194,7 +198,46 @@ impl RootWriter {
         executable: bool,
         sync: bool,
     ) -> Result<Record, AgentError> {
-        let staged = self.stage(path, bytes, executable, sync)?;
+        self.write_hashed(path, bytes, ContentHash::of(bytes), executable, sync)
+    }
+
+    /// [`write`](Self::write) of `bytes` whose hash the caller already
+    /// knows (see [`stage_hashed`](Self::stage_hashed)).
+    ///
+    /// A new name (nothing at `path`) is written as an unnamed file
+    /// (`O_TMPFILE`) and linked into place once complete: one directory
+    /// entry instead of a temp name and a rename, and nothing for a crash
+    /// to leave behind. Where that is not available, or the name appeared
+    /// meanwhile, it is a temp file and a rename, as for a replacement.
+    ///
+    /// # Errors
+    /// As [`write`](Self::write).
+    pub fn write_hashed(
+        &self,
+        path: &FilePath,
+        bytes: &[u8],
+        hash: ContentHash,
+        executable: bool,
+        sync: bool,
+    ) -> Result<Record, AgentError> {
+        self.owned(path)?;
+        let dir = self.parent(path, true)?;
+        let name = path.file_name();
+        let vacant = matches!(stat_leaf(&dir, name), Ok(None));
+        if vacant && !TMPFILE_UNSUPPORTED.load(Ordering::Relaxed) {
+            if self.check_collisions {
+                self.collision(&dir, path)?;
+            }
+            let record = Record {
+                hash,
+                stamp: Stamp::default(),
+                executable,
+            };
+            if let Some(record) = link_new(&dir, path, bytes, record, sync)? {
+                return Ok(record);
+            }
+        }
+        let staged = self.stage_hashed(path, bytes, hash, executable, sync)?;
         self.commit(&staged, sync)?;
         Ok(staged.record)
     }
@@ -722,6 +765,65 @@ fn create_leaf(dir: &Dir, name: &str) -> std::io::Result<std::fs::File> {
     let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
     let fd = rustix::fs::openat(dir, leaf(name)?, flags, Mode::from_raw_mode(0o644))?;
     Ok(std::fs::File::from(fd))
+}
+
+/// Writes `bytes` as an unnamed file in `dir` and links it as `path`'s
+/// name, which must be vacant: the name appears with the whole content or
+/// not at all. `None` when this cannot be done here (no `O_TMPFILE`, no way
+/// to link it, or the name taken meanwhile): the caller writes a temp file
+/// instead.
+fn link_new(
+    dir: &Dir,
+    path: &FilePath,
+    bytes: &[u8],
+    record: Record,
+    sync: bool,
+) -> Result<Option<Record>, AgentError> {
+    use rustix::fs::{AtFlags, Mode, OFlags};
+    let name = leaf(path.file_name()).map_err(|e| AgentError::io("create", path.as_str(), e))?;
+    let flags = OFlags::WRONLY | OFlags::TMPFILE | OFlags::CLOEXEC;
+    let fd = match rustix::fs::openat(dir, ".", flags, Mode::from_raw_mode(0o644)) {
+        Ok(fd) => fd,
+        Err(_) => {
+            TMPFILE_UNSUPPORTED.store(true, Ordering::Relaxed);
+            return Ok(None);
+        }
+    };
+    let mut file = std::fs::File::from(fd);
+    let written = (|| {
+        file.write_all(bytes)?;
+        if record.executable {
+            file.set_permissions(std::fs::Permissions::from_mode(0o755))?;
+        }
+        if sync {
+            file.sync_all()?;
+        }
+        file.metadata()
+    })();
+    let meta = written.map_err(|e| AgentError::io("write", path.as_str(), e))?;
+    // Linking an open file by descriptor needs CAP_DAC_READ_SEARCH on older
+    // kernels; its /proc name works without.
+    let linked = rustix::fs::linkat(&file, "", dir, name, AtFlags::EMPTY_PATH).or_else(|_| {
+        let by_proc = format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&file));
+        rustix::fs::linkat(
+            rustix::fs::CWD,
+            by_proc.as_str(),
+            dir,
+            name,
+            AtFlags::SYMLINK_FOLLOW,
+        )
+    });
+    match linked {
+        Ok(()) => Ok(Some(Record {
+            stamp: std_stamp_of(&meta),
+            ..record
+        })),
+        Err(rustix::io::Errno::EXIST) => Ok(None),
+        Err(_) => {
+            TMPFILE_UNSUPPORTED.store(true, Ordering::Relaxed);
+            Ok(None)
+        }
+    }
 }
 
 /// Renames `from` over `to`, both in `dir` (a link at `to` is replaced,
