@@ -782,12 +782,9 @@ fn link_new(
     use rustix::fs::{AtFlags, Mode, OFlags};
     let name = leaf(path.file_name()).map_err(|e| AgentError::io("create", path.as_str(), e))?;
     let flags = OFlags::WRONLY | OFlags::TMPFILE | OFlags::CLOEXEC;
-    let fd = match rustix::fs::openat(dir, ".", flags, Mode::from_raw_mode(0o644)) {
-        Ok(fd) => fd,
-        Err(_) => {
-            TMPFILE_UNSUPPORTED.store(true, Ordering::Relaxed);
-            return Ok(None);
-        }
+    let Ok(fd) = rustix::fs::openat(dir, ".", flags, Mode::from_raw_mode(0o644)) else {
+        TMPFILE_UNSUPPORTED.store(true, Ordering::Relaxed);
+        return Ok(None);
     };
     let mut file = std::fs::File::from(fd);
     let written = (|| {
