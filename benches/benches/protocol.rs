@@ -159,6 +159,7 @@ fn catch_up(c: &mut Criterion) {
                     n: Some(behind),
                     manifest: None,
                     have: Vec::new(),
+                    binary: false,
                 }),
             );
             let out = server.poll_outbound().unwrap();

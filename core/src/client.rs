@@ -218,6 +218,8 @@ pub struct ProjectClient {
     incoming: Option<Incoming>,
     outbox: VecDeque<ClientMessage>,
     events: VecDeque<ClientEvent>,
+    /// Whether the hello offers to read binary frames.
+    binary_frames: bool,
 }
 
 impl ProjectClient {
@@ -239,6 +241,7 @@ impl ProjectClient {
             incoming: None,
             outbox: VecDeque::new(),
             events: VecDeque::new(),
+            binary_frames: false,
         }
     }
 
@@ -318,6 +321,16 @@ impl ProjectClient {
             .collect();
         crate::sort::sort_by(&mut revisions, Ord::cmp);
         revisions
+    }
+
+    /// Offers, in every `sync:hello` from now on, to read binary frames:
+    /// the server may then send hydration batches with their contents raw
+    /// (see [`frame`](crate::protocol::frame)), which the transport decodes
+    /// with [`decode_server_binary`](crate::protocol::decode_server_binary)
+    /// before [`handle`](Self::handle). For transports that carry binary
+    /// WebSocket frames (the container agent), not JSON-only channels.
+    pub fn set_binary_frames(&mut self, accept: bool) {
+        self.binary_frames = accept;
     }
 
     /// This client's id.
@@ -417,6 +430,7 @@ impl ProjectClient {
             n: known.then_some(self.n),
             manifest: known.then(|| self.manifest.id()),
             have,
+            binary: self.binary_frames,
         }));
     }
 

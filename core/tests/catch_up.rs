@@ -147,7 +147,7 @@ fn an_interrupted_hydration_resumes_with_what_is_missing() {
                     .map(|b| match &b.content {
                         WireContent::Text(text) => text.len() as u64,
                         WireContent::Bytes(bytes) => bytes.len() as u64,
-                        WireContent::Base64(_) => 0,
+                        WireContent::Base64(_) | WireContent::Attached(_) => 0,
                     })
                     .sum::<u64>(),
             ),

@@ -115,7 +115,8 @@ fn message() -> impl Strategy<Value = ClientMessage> {
             client: 66,
             n: Some(n),
             manifest: None,
-            have: vec![]
+            have: vec![],
+            binary: false
         })),
     ]
 }

@@ -8,7 +8,7 @@ mod support;
 
 use support::{InProcess, Peer, eventually, header, http_get, options, path, token};
 use uuid::Uuid;
-use velocity_sync::{ContentHash, TextOp, hash_both};
+use velocity_sync::{ContentHash, ProjectClient, TextOp, hash_both};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_editors_and_an_agent_converge() {
@@ -97,4 +97,43 @@ async fn two_editors_and_an_agent_converge() {
             .0,
         401
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hydration_batches_come_as_binary_frames_only_to_clients_that_offer_them() {
+    let server = InProcess::start("binary-frames", options()).await;
+    let project = Uuid::from_u128(0x52);
+    let mut alice = Peer::join(server.addr, project, "editor", 1).await;
+    // Text with escapes, a small binary file, and one large enough to be
+    // sent in chunks.
+    let big: Vec<u8> = (0..400_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    let files = [
+        ("src/App.tsx", b"export const a = \"\\n\";\n".to_vec()),
+        ("public/logo.png", vec![0x89, b'P', b'N', b'G', 0, 1, 2]),
+        ("public/big.bin", big),
+    ];
+    for (name, bytes) in &files {
+        alice.client.create(path(name), Some(bytes.clone()));
+        alice.settle().await;
+    }
+    assert_eq!(alice.binary_frames, 0);
+
+    let mut offers = ProjectClient::new(2);
+    offers.set_binary_frames(true);
+    let agent = Peer::rejoin(server.addr, project, "agent", offers).await;
+    let text_only = Peer::join(server.addr, project, "viewer", 3).await;
+    for (name, bytes) in &files {
+        let hash = ContentHash::of(bytes);
+        for peer in [&agent, &text_only] {
+            let entry = peer.client.manifest().get(&path(name)).unwrap();
+            assert_eq!(entry.hash, hash, "{name}");
+            assert_eq!(&peer.client.blob(&hash).unwrap()[..], &bytes[..], "{name}");
+        }
+    }
+    // The big file alone is several chunks, each batch one binary frame.
+    assert!(agent.binary_frames >= 2, "{}", agent.binary_frames);
+    assert_eq!(text_only.binary_frames, 0);
+    assert!(agent.rejections.is_empty() && agent.errors.is_empty());
 }

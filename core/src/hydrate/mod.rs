@@ -90,6 +90,12 @@ pub enum HydrateError {
         /// The hash of the bytes.
         actual: ContentHash,
     },
+    /// Content that names an attachment no binary frame resolved.
+    #[error("content of {hash} is an attachment outside a binary frame")]
+    Detached {
+        /// The content's hash.
+        hash: ContentHash,
+    },
     /// A content larger than the hydrator accepts.
     #[error("content {hash} declares {size} bytes; the limit is {limit}")]
     TooLarge {
@@ -112,6 +118,7 @@ impl HydrateError {
             Self::NoSuchBatch { .. } => "hydrate.no_such_batch",
             Self::BadBase64 { .. } => "hydrate.bad_base64",
             Self::BadChunk { .. } => "hydrate.bad_chunk",
+            Self::Detached { .. } => "hydrate.detached",
             Self::HashMismatch { .. } => "hydrate.hash_mismatch",
             Self::TooLarge { .. } => "hydrate.too_large",
             Self::Store(inner) => inner.code(),
@@ -351,11 +358,21 @@ pub enum WireContent {
     /// The store's own bytes, shared: a server's batches carry these, and
     /// the choice of text or base64 (and the encoding) happens only when the
     /// message is serialised, so a server can send its first batch before it
-    /// has encoded the others.
+    /// has encoded the others. In a binary frame they travel raw, as
+    /// attachments (see [`ServerMessage::to_binary`]).
+    ///
+    /// [`ServerMessage::to_binary`]: crate::protocol::ServerMessage::to_binary
     Bytes(Blob),
+    /// `{"attached": len}`: the next `len` bytes of a binary frame's
+    /// attachments; [`decode_server_binary`] resolves it to [`Bytes`], and
+    /// anywhere else it is refused.
+    ///
+    /// [`decode_server_binary`]: crate::protocol::decode_server_binary
+    /// [`Bytes`]: WireContent::Bytes
+    Attached(u64),
 }
 
-/// A [`WireBlob`] as read: exactly one of `text` and `base64`.
+/// A [`WireBlob`] as read: exactly one of `text`, `base64` and `attached`.
 #[derive(Deserialize)]
 struct WireBlobIn {
     hash: ContentHash,
@@ -363,16 +380,19 @@ struct WireBlobIn {
     text: Option<String>,
     #[serde(default)]
     base64: Option<String>,
+    #[serde(default)]
+    attached: Option<u64>,
 }
 
 impl TryFrom<WireBlobIn> for WireBlob {
     type Error = &'static str;
 
     fn try_from(wire: WireBlobIn) -> Result<Self, Self::Error> {
-        let content = match (wire.text, wire.base64) {
-            (Some(text), None) => WireContent::Text(text),
-            (None, Some(base64)) => WireContent::Base64(base64),
-            _ => return Err("a blob carries exactly one of `text` and `base64`"),
+        let content = match (wire.text, wire.base64, wire.attached) {
+            (Some(text), None, None) => WireContent::Text(text),
+            (None, Some(base64), None) => WireContent::Base64(base64),
+            (None, None, Some(len)) => WireContent::Attached(len),
+            _ => return Err("a blob carries exactly one of `text`, `base64` and `attached`"),
         };
         Ok(Self {
             hash: wire.hash,
@@ -389,13 +409,17 @@ impl Serialize for WireBlob {
         match &self.content {
             WireContent::Text(text) => out.serialize_field("text", text)?,
             WireContent::Base64(base64) => out.serialize_field("base64", base64)?,
-            WireContent::Bytes(bytes) => match sendable_text(bytes) {
-                Some(text) => out.serialize_field("text", text)?,
-                None => out.serialize_field(
-                    "base64",
-                    &base64::engine::general_purpose::STANDARD.encode(bytes),
-                )?,
+            WireContent::Bytes(bytes) => match crate::protocol::frame::attach(bytes) {
+                Some(len) => out.serialize_field("attached", &len)?,
+                None => match sendable_text(bytes) {
+                    Some(text) => out.serialize_field("text", text)?,
+                    None => out.serialize_field(
+                        "base64",
+                        &base64::engine::general_purpose::STANDARD.encode(bytes),
+                    )?,
+                },
             },
+            WireContent::Attached(len) => out.serialize_field("attached", len)?,
         }
         out.end()
     }
@@ -411,8 +435,10 @@ fn sendable_text(bytes: &[u8]) -> Option<&str> {
     })
 }
 
-/// A piece of a large content.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A piece of a large content: `{"hash", "size", "offset", "base64"}`, or
+/// `"attached"` instead of `"base64"` in a binary frame.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "WireChunkIn")]
 pub struct WireChunk {
     /// The whole content's hash.
     pub hash: ContentHash,
@@ -420,8 +446,67 @@ pub struct WireChunk {
     pub size: u64,
     /// Where this piece starts.
     pub offset: u64,
-    /// The piece, base64.
-    pub base64: String,
+    /// The piece: [`WireContent::Base64`] as read from JSON,
+    /// [`WireContent::Bytes`] as a server materialises it or a binary frame
+    /// delivers it (never [`WireContent::Text`]: a piece may cut a
+    /// character).
+    pub content: WireContent,
+}
+
+/// A [`WireChunk`] as read: exactly one of `base64` and `attached`.
+#[derive(Deserialize)]
+struct WireChunkIn {
+    hash: ContentHash,
+    size: u64,
+    offset: u64,
+    #[serde(default)]
+    base64: Option<String>,
+    #[serde(default)]
+    attached: Option<u64>,
+}
+
+impl TryFrom<WireChunkIn> for WireChunk {
+    type Error = &'static str;
+
+    fn try_from(wire: WireChunkIn) -> Result<Self, Self::Error> {
+        let content = match (wire.base64, wire.attached) {
+            (Some(base64), None) => WireContent::Base64(base64),
+            (None, Some(len)) => WireContent::Attached(len),
+            _ => return Err("a chunk carries exactly one of `base64` and `attached`"),
+        };
+        Ok(Self {
+            hash: wire.hash,
+            size: wire.size,
+            offset: wire.offset,
+            content,
+        })
+    }
+}
+
+impl Serialize for WireChunk {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut out = serializer.serialize_struct("WireChunk", 4)?;
+        out.serialize_field("hash", &self.hash)?;
+        out.serialize_field("size", &self.size)?;
+        out.serialize_field("offset", &self.offset)?;
+        match &self.content {
+            WireContent::Base64(base64) => out.serialize_field("base64", base64)?,
+            WireContent::Attached(len) => out.serialize_field("attached", len)?,
+            WireContent::Text(text) => out.serialize_field(
+                "base64",
+                &base64::engine::general_purpose::STANDARD.encode(text),
+            )?,
+            WireContent::Bytes(bytes) => match crate::protocol::frame::attach(bytes) {
+                Some(len) => out.serialize_field("attached", &len)?,
+                None => out.serialize_field(
+                    "base64",
+                    &base64::engine::general_purpose::STANDARD.encode(bytes),
+                )?,
+            },
+        }
+        out.end()
+    }
 }
 
 /// Files and bytes done of total.
@@ -581,7 +666,7 @@ pub fn plan(
                 hash: entry.hash,
                 size: entry.size,
                 offset: entry.size,
-                base64: String::new(),
+                content: WireContent::Base64(String::new()),
             }) + 1;
             let mut offset = 0u64;
             while offset < entry.size {
@@ -645,7 +730,6 @@ impl HydrationPlan {
             index,
             count: self.batches.len(),
         })?;
-        let engine = &base64::engine::general_purpose::STANDARD;
         let mut blobs = Vec::with_capacity(planned.blobs.len());
         for hash in &planned.blobs {
             // Shared, not copied: encoded when the message is serialised.
@@ -667,7 +751,8 @@ impl HydrationPlan {
                 hash,
                 size: bytes.len() as u64,
                 offset,
-                base64: engine.encode(&bytes[start..end]),
+                // Encoded (or attached raw) when the message is serialised.
+                content: WireContent::Bytes(Blob::from(&bytes[start..end])),
             });
         }
         Ok(BulkUpdate {
@@ -784,6 +869,7 @@ impl Hydrator {
                     .map(Arc::from)
                     .map_err(|_| HydrateError::BadBase64 { hash: blob.hash }),
                 WireContent::Bytes(bytes) => Ok(bytes.clone()),
+                WireContent::Attached(_) => Err(HydrateError::Detached { hash: blob.hash }),
             };
             let stored = bytes.and_then(|bytes| self.store_content(blob.hash, bytes, store));
             if let Err(error) = stored {
@@ -834,9 +920,18 @@ impl Hydrator {
                 limit: self.max_content_bytes,
             });
         }
-        let piece = base64::engine::general_purpose::STANDARD
-            .decode(&chunk.base64)
-            .map_err(|_| HydrateError::BadBase64 { hash })?;
+        let decoded;
+        let piece: &[u8] = match &chunk.content {
+            WireContent::Base64(encoded) => {
+                decoded = base64::engine::general_purpose::STANDARD
+                    .decode(encoded)
+                    .map_err(|_| HydrateError::BadBase64 { hash })?;
+                &decoded
+            }
+            WireContent::Bytes(bytes) => bytes,
+            WireContent::Text(text) => text.as_bytes(),
+            WireContent::Attached(_) => return Err(HydrateError::Detached { hash }),
+        };
         let bad = || HydrateError::BadChunk {
             hash,
             offset: chunk.offset,
@@ -861,7 +956,7 @@ impl Hydrator {
         }
         if partial.seen.insert(chunk.offset) {
             let start = usize::try_from(chunk.offset).map_err(|_| bad())?;
-            partial.bytes[start..start + piece.len()].copy_from_slice(&piece);
+            partial.bytes[start..start + piece.len()].copy_from_slice(piece);
             partial.received += piece.len() as u64;
         }
         if partial.received >= chunk.size {

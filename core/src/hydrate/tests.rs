@@ -236,7 +236,7 @@ fn duplicates_are_harmless_and_tampering_is_caught() {
         hash: ContentHash::of(b"x"),
         size: 4,
         offset: 3,
-        base64: "AAAA".into(),
+        content: WireContent::Base64("AAAA".into()),
     };
     let bad_chunk = BulkUpdate {
         chunks: vec![chunk],
@@ -259,7 +259,7 @@ fn duplicates_are_harmless_and_tampering_is_caught() {
         hash: ContentHash::of(b"x"),
         size: u64::MAX,
         offset: 0,
-        base64: "AAAA".into(),
+        content: WireContent::Base64("AAAA".into()),
     };
     let bomb = BulkUpdate {
         chunks: vec![huge],

@@ -122,6 +122,10 @@ pub struct Hello {
     /// message size limit.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub have: Vec<ContentHash>,
+    /// Whether the client reads binary frames: a `file:bulk-update` may then
+    /// come as one, its contents raw (see [`frame`](super::frame)).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub binary: bool,
 }
 
 /// `file:update` from a client: an edit of one file.

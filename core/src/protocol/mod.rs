@@ -30,6 +30,7 @@
 //! assert_eq!(decode_client(bad, &limits).unwrap_err().code(), "protocol.bad_payload");
 //! ```
 
+pub mod frame;
 mod message;
 
 use std::borrow::Cow;
@@ -37,6 +38,7 @@ use std::borrow::Cow;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
+pub use self::frame::{BINARY_MAGIC, decode_server_binary};
 pub use self::message::{
     Ack, Bytes, CatchUp, CheckpointFile, ClientMessage, CreateRequest, Cursor, DeleteRequest, Edit,
     ErrorMessage, Event, EventChange, Hello, LegacyUpdate, PresenceEvent, PresenceRequest,
@@ -59,6 +61,12 @@ pub enum ProtocolError {
     #[error("message is not a JSON envelope {{v, event, payload}}: {message}")]
     BadJson {
         /// What the parser said.
+        message: String,
+    },
+    /// A binary frame not laid out as [`frame`] documents.
+    #[error("binary frame is malformed: {message}")]
+    BadFrame {
+        /// What is wrong.
         message: String,
     },
     /// A payload that does not fit its event.
@@ -126,6 +134,7 @@ impl ProtocolError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::BadJson { .. } => "protocol.bad_json",
+            Self::BadFrame { .. } => "protocol.bad_frame",
             Self::BadPayload { .. } => "protocol.bad_payload",
             Self::ClientIdTooLarge { .. } => "protocol.client_id_too_large",
             Self::ContentTooLarge { .. } => "protocol.content_too_large",
@@ -315,13 +324,24 @@ pub fn decode_client(
     Ok(message)
 }
 
-/// Decodes and validates a message a server sent.
+/// Decodes and validates a message a server sent as text (a binary frame
+/// goes to [`decode_server_binary`]).
 ///
 /// # Errors
 /// A [`ProtocolError`] naming what is wrong.
 pub fn decode_server(
     bytes: &[u8],
     limits: &ProtocolLimits,
+) -> Result<ServerMessage, ProtocolError> {
+    decode_server_message(bytes, limits, false)
+}
+
+/// [`decode_server`], with `"attached"` contents allowed when the envelope
+/// came in a binary frame (which then resolves them).
+fn decode_server_message(
+    bytes: &[u8],
+    limits: &ProtocolLimits,
+    in_frame: bool,
 ) -> Result<ServerMessage, ProtocolError> {
     let envelope = envelope(bytes, limits)?;
     match envelope.v {
@@ -345,7 +365,16 @@ pub fn decode_server(
         "ack" => ServerMessage::Ack(payload(event, raw)?),
         "error" => ServerMessage::Error(payload(event, raw)?),
         "sync:catch-up" => ServerMessage::CatchUp(payload(event, raw)?),
-        "file:bulk-update" => ServerMessage::BulkUpdate(payload::<BulkUpdate>(event, raw)?),
+        "file:bulk-update" => {
+            let update: BulkUpdate = payload(event, raw)?;
+            if !in_frame && frame::names_attachments(&update) {
+                return Err(ProtocolError::BadPayload {
+                    event: event.to_owned(),
+                    message: "\"attached\" content outside a binary frame".to_owned(),
+                });
+            }
+            ServerMessage::BulkUpdate(update)
+        }
         "presence" => ServerMessage::Presence(payload(event, raw)?),
         "resync-required" => ServerMessage::ResyncRequired(payload(event, raw)?),
         _ => {

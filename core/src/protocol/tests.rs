@@ -27,6 +27,7 @@ fn client_messages_round_trip() {
         n: Some(7),
         manifest: None,
         have: vec![ContentHash::of(b"x")],
+        binary: true,
     }));
     client_round_trip(ClientMessage::Update(UpdateRequest {
         id: id(1),
@@ -150,6 +151,7 @@ fn every_rejection_has_its_code() {
         n: None,
         manifest: None,
         have: vec![ContentHash::of(b"")],
+        binary: false,
     });
     assert_eq!(
         decode_client(hello.to_json().as_bytes(), &have)

@@ -35,7 +35,9 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Message;
-use velocity_sync::protocol::{ProtocolError, ProtocolLimits, ServerMessage, decode_server};
+use velocity_sync::protocol::{
+    ProtocolError, ProtocolLimits, ServerMessage, decode_server, decode_server_binary,
+};
 use velocity_sync::{ClientEvent, ContentHash, FileKind, ProjectClient};
 
 pub use self::disk::{Applied, Disk, DriftReport};
@@ -225,7 +227,10 @@ impl Agent {
         // A token bound to a client id (the sync server requires one) says
         // which id this agent is; without one, a fresh id per session.
         let client_id = crate::server::auth::client_id_claim(&options.token);
-        let (client, resumed, preloaded) = rebuild(&mut disk, state, client_id);
+        let (mut client, resumed, preloaded) = rebuild(&mut disk, state, client_id);
+        // Hydration batches come with their contents raw: no JSON escapes
+        // or base64 to undo.
+        client.set_binary_frames(true);
         let agent = Self {
             options,
             disk,
@@ -515,7 +520,7 @@ impl Agent {
 /// A frame the [`Reader`] decoded.
 enum Frame {
     Message(ServerMessage),
-    /// A text frame that is not a valid server message.
+    /// A frame that is not a valid server message.
     Refused(ProtocolError),
     /// The connection ended, and why.
     Closed(String),
@@ -525,7 +530,7 @@ enum Frame {
 const FRAMES_AHEAD: usize = 8;
 
 /// Reads and decodes the socket's frames on a task of its own, so that
-/// receiving and parsing the next hydration batch (JSON, base64) overlaps
+/// receiving and parsing the next hydration batch overlaps
 /// with writing the current one to disk. Stops with its connection, or
 /// when dropped.
 struct Reader {
@@ -548,6 +553,12 @@ impl Reader {
                 let frame = match stream.next().await {
                     Some(Ok(Message::Text(text))) => {
                         match decode_server(text.as_bytes(), &limits) {
+                            Ok(message) => Frame::Message(message),
+                            Err(error) => Frame::Refused(error),
+                        }
+                    }
+                    Some(Ok(Message::Binary(frame))) => {
+                        match decode_server_binary(&frame, &limits) {
                             Ok(message) => Frame::Message(message),
                             Err(error) => Frame::Refused(error),
                         }

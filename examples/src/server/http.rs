@@ -290,7 +290,8 @@ async fn connection(state: Arc<AppState>, project: Uuid, grant: Grant, mut socke
                             let _ = socket.send(Message::Text(Utf8Bytes::from(refusal.to_json()))).await;
                             break;
                         }
-                        let Some(tx) = tx.take() else { break };
+                        let Some(mut tx) = tx.take() else { break };
+                        tx.set_binary(hello.binary);
                         let Some(project_tx) = state.project(project) else { break };
                         let join = Inbound::Join { client, role, conn, tx };
                         let hello = Inbound::Message { client, conn, message: ClientMessage::Hello(hello) };
@@ -320,8 +321,8 @@ async fn connection(state: Arc<AppState>, project: Uuid, grant: Grant, mut socke
             }
             out = rx.recv() => {
                 // None: the project dropped this connection (too slow) or stopped.
-                let Some(text) = out else { break };
-                if socket.send(Message::Text(text)).await.is_err() {
+                let Some(frame) = out else { break };
+                if socket.send(frame).await.is_err() {
                     break;
                 }
             }

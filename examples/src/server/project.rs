@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
 use std::time::Duration;
 
-use axum::extract::ws::Utf8Bytes;
+use axum::extract::ws::{Message, Utf8Bytes};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 use uuid::Uuid;
@@ -78,15 +78,17 @@ const LARGE_MESSAGE: usize = 16 * 1024;
 /// at `limit` waiting messages, a direct reply at `limit * REPLY_FACTOR`.
 #[derive(Debug, Clone)]
 pub struct Outbox {
-    tx: mpsc::UnboundedSender<Utf8Bytes>,
+    tx: mpsc::UnboundedSender<Message>,
     queued: Arc<AtomicUsize>,
     limit: usize,
+    /// Whether the client reads binary frames (it said so in its hello).
+    binary: bool,
 }
 
 /// The connection's end of an [`Outbox`].
 #[derive(Debug)]
 pub struct OutboxReceiver {
-    rx: mpsc::UnboundedReceiver<Utf8Bytes>,
+    rx: mpsc::UnboundedReceiver<Message>,
     queued: Arc<AtomicUsize>,
 }
 
@@ -99,11 +101,25 @@ impl Outbox {
             rx,
             queued: Arc::clone(&queued),
         };
-        (Self { tx, queued, limit }, receiver)
+        (
+            Self {
+                tx,
+                queued,
+                limit,
+                binary: false,
+            },
+            receiver,
+        )
     }
 
-    /// Queues `text`; false when the queue is full or closed.
-    fn push(&self, text: Utf8Bytes, reply: bool) -> bool {
+    /// Lets the project send binary frames (see
+    /// [`velocity_sync::protocol::frame`]) to this connection.
+    pub fn set_binary(&mut self, binary: bool) {
+        self.binary = binary;
+    }
+
+    /// Queues `frame`; false when the queue is full or closed.
+    fn push(&self, frame: Message, reply: bool) -> bool {
         let cap = if reply {
             self.limit.saturating_mul(REPLY_FACTOR)
         } else {
@@ -113,17 +129,17 @@ impl Outbox {
             return false;
         }
         self.queued.fetch_add(1, AtomicOrdering::Relaxed);
-        self.tx.send(text).is_ok()
+        self.tx.send(frame).is_ok()
     }
 }
 
 impl OutboxReceiver {
     /// The next message; `None` once the project dropped the connection
     /// and everything queued was taken.
-    pub async fn recv(&mut self) -> Option<Utf8Bytes> {
-        let text = self.rx.recv().await?;
+    pub async fn recv(&mut self) -> Option<Message> {
+        let frame = self.rx.recv().await?;
         self.queued.fetch_sub(1, AtomicOrdering::Relaxed);
-        Some(text)
+        Some(frame)
     }
 }
 
@@ -335,34 +351,49 @@ impl Task {
     async fn route(&mut self, outbound: Vec<Outbound>) {
         let mut dropped = Vec::new();
         for out in outbound {
-            let text = Utf8Bytes::from(out.message.to_json());
-            let large = text.len() >= LARGE_MESSAGE;
+            let recipients: Vec<ClientId> = match out.to {
+                Recipient::Client(client) => vec![client],
+                Recipient::AllExcept(except) => self
+                    .conns
+                    .keys()
+                    .copied()
+                    .filter(|c| *c != except)
+                    .collect(),
+                Recipient::All => self.conns.keys().copied().collect(),
+            };
             let reply = matches!(out.to, Recipient::Client(_));
-            let mut send = |client: ClientId, tx: &Outbox| {
-                if !tx.push(text.clone(), reply) {
+            // Each form encoded once, when a recipient first needs it.
+            let mut text: Option<Utf8Bytes> = None;
+            let mut binary: Option<Option<axum::body::Bytes>> = None;
+            for client in recipients {
+                let Some((_, tx)) = self.conns.get(&client) else {
+                    continue;
+                };
+                let raw = if tx.binary {
+                    binary
+                        .get_or_insert_with(|| out.message.to_binary().map(Into::into))
+                        .clone()
+                } else {
+                    None
+                };
+                let frame = match raw {
+                    Some(bytes) => Message::Binary(bytes),
+                    None => Message::Text(
+                        text.get_or_insert_with(|| Utf8Bytes::from(out.message.to_json()))
+                            .clone(),
+                    ),
+                };
+                if !tx.push(frame, reply) {
                     dropped.push(client);
                 }
-            };
-            match out.to {
-                Recipient::Client(client) => {
-                    if let Some((_, tx)) = self.conns.get(&client) {
-                        send(client, tx);
-                    }
-                }
-                Recipient::AllExcept(except) => {
-                    for (client, (_, tx)) in &self.conns {
-                        if *client != except {
-                            send(*client, tx);
-                        }
-                    }
-                }
-                Recipient::All => {
-                    for (client, (_, tx)) in &self.conns {
-                        send(*client, tx);
-                    }
-                }
             }
-            if large {
+            let encoded = text.as_ref().map_or(0, |t| t.as_str().len()).max(
+                binary
+                    .as_ref()
+                    .and_then(Option::as_ref)
+                    .map_or(0, axum::body::Bytes::len),
+            );
+            if encoded >= LARGE_MESSAGE {
                 tokio::task::yield_now().await;
             }
         }

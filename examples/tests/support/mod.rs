@@ -15,7 +15,7 @@ use tokio::sync::oneshot;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use uuid::Uuid;
-use velocity_sync::protocol::{ProtocolLimits, ServerMessage, decode_server};
+use velocity_sync::protocol::{ProtocolLimits, ServerMessage, decode_server, decode_server_binary};
 use velocity_sync::{ClientEvent, FileId, FilePath, ProjectClient};
 use velocity_sync_examples::server::auth::{Claims, sign};
 use velocity_sync_examples::server::{Options, Server, SqliteStore, Store};
@@ -162,6 +162,8 @@ pub struct Peer {
     pub ws: Ws,
     pub rejections: Vec<String>,
     pub errors: Vec<String>,
+    /// Binary frames received (only a client that offers them gets any).
+    pub binary_frames: usize,
 }
 
 impl Peer {
@@ -194,6 +196,7 @@ impl Peer {
             ws,
             rejections: Vec::new(),
             errors: Vec::new(),
+            binary_frames: 0,
         };
         peer.until(|c| c.is_synced()).await;
         peer
@@ -216,14 +219,21 @@ impl Peer {
             Ok(None) => panic!("server closed the connection"),
             Err(_) => return false,
         };
-        if let Message::Text(text) = frame {
-            // A replay catch-up is one message of any size: the client
-            // accepts up to 64 MiB, as tungstenite does.
-            let limits = ProtocolLimits {
-                max_message_bytes: 64 << 20,
-                ..ProtocolLimits::default()
-            };
-            let message = decode_server(text.as_bytes(), &limits).unwrap();
+        // A replay catch-up is one message of any size: the client accepts
+        // up to 64 MiB, as tungstenite does.
+        let limits = ProtocolLimits {
+            max_message_bytes: 64 << 20,
+            ..ProtocolLimits::default()
+        };
+        let decoded = match &frame {
+            Message::Text(text) => Some(decode_server(text.as_bytes(), &limits).unwrap()),
+            Message::Binary(bytes) => {
+                self.binary_frames += 1;
+                Some(decode_server_binary(bytes, &limits).unwrap())
+            }
+            _ => None,
+        };
+        if let Some(message) = decoded {
             if let ServerMessage::Error(error) = &message {
                 self.errors.push(error.code.clone());
             }
