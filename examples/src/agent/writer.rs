@@ -222,8 +222,11 @@ impl RootWriter {
     ) -> Result<Record, AgentError> {
         self.owned(path)?;
         let dir = self.parent(path, true)?;
-        let name = path.file_name();
-        let vacant = matches!(stat_leaf(&dir, name), Ok(None));
+        // In a batch (a hydration), no look first: linking fails on any name
+        // already there (a file, a directory, a link) and the replacement
+        // below handles it, and the collision check reads the kept listing.
+        // Outside one, a look is cheaper than listing the directory.
+        let vacant = self.in_batch() || matches!(stat_leaf(&dir, path.file_name()), Ok(None));
         if vacant && !TMPFILE_UNSUPPORTED.load(Ordering::Relaxed) {
             if self.check_collisions {
                 self.collision(&dir, path)?;
