@@ -108,7 +108,7 @@ pub use rows::{
     DecodedRow, MismatchPolicy, RowContext, RowError, RowIssue, RowShape, decode_row, encode_row,
 };
 pub use server::{ProjectServer, Recipient, Role, ServerConfig, SyncError};
-pub use store::{Blob, BlobStore, MemoryBlobStore, StoreError};
+pub use store::{Blob, BlobStore, MemoryBlobStore, StoreError, Verified};
 
 /// The README's examples, compiled and run as doc tests.
 #[cfg(doctest)]

@@ -1129,8 +1129,13 @@ impl<S: BlobStore> ProjectServer<S> {
         }
         // Rung 3: a snapshot in hydration batches, skipping what the client has.
         let have: HashSet<ContentHash> = hello.have.iter().copied().collect();
+        let limits = &self.config.limits;
         let options = HydrationOptions {
-            max_batch_bytes: self.config.limits.max_batch_bytes,
+            max_batch_bytes: if hello.binary {
+                limits.max_binary_batch_bytes.max(limits.max_batch_bytes)
+            } else {
+                limits.max_batch_bytes
+            },
         };
         let plan = hydrate::plan(
             &self.manifest,

@@ -56,6 +56,63 @@ impl StoreError {
 /// Shared, immutable blob bytes.
 pub type Blob = Arc<[u8]>;
 
+/// Bytes checked against their address. Only [`Verified::check`] and
+/// [`Verified::of`] make one, so a store keeps it without hashing again
+/// ([`BlobStore::put_verified`]): the hashing can run on another thread than
+/// the one that owns the store (the agent hashes a hydration batch as it
+/// decodes it).
+///
+/// ```
+/// use velocity_sync::{BlobStore, ContentHash, MemoryBlobStore, Verified};
+/// let bytes: velocity_sync::Blob = b"export default 1;\n"[..].into();
+/// let checked = Verified::check(ContentHash::of(&bytes), bytes.clone()).unwrap();
+/// assert!(Verified::check(ContentHash::of(b"other"), bytes).is_err());
+/// let mut store = MemoryBlobStore::default();
+/// let hash = checked.hash();
+/// store.put_verified(checked);
+/// assert!(store.has(&hash));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    hash: ContentHash,
+    bytes: Blob,
+}
+
+impl Verified {
+    /// `bytes`, when they hash to `hash`.
+    ///
+    /// # Errors
+    /// [`StoreError::HashMismatch`] when they do not.
+    pub fn check(hash: ContentHash, bytes: Blob) -> Result<Self, StoreError> {
+        let actual = ContentHash::of(&bytes);
+        if actual != hash {
+            return Err(StoreError::HashMismatch {
+                expected: hash,
+                actual,
+            });
+        }
+        Ok(Self { hash, bytes })
+    }
+
+    /// `bytes` under their own hash.
+    pub fn of(bytes: Blob) -> Self {
+        Self {
+            hash: ContentHash::of(&bytes),
+            bytes,
+        }
+    }
+
+    /// The hash the bytes have.
+    pub fn hash(&self) -> ContentHash {
+        self.hash
+    }
+
+    /// The bytes.
+    pub fn bytes(&self) -> &Blob {
+        &self.bytes
+    }
+}
+
 /// Blobs by content hash.
 pub trait BlobStore {
     /// The blob stored under `hash`, if any.
@@ -70,11 +127,19 @@ pub trait BlobStore {
     /// [`StoreError::HashMismatch`] when they do not; nothing is stored.
     fn put(&mut self, hash: ContentHash, bytes: Blob) -> Result<(), StoreError>;
 
+    /// Stores content already checked against its hash. The default checks
+    /// again through [`put`](Self::put); a store that can trust
+    /// [`Verified`] (as [`MemoryBlobStore`] does) overrides it.
+    fn put_verified(&mut self, content: Verified) {
+        // Verified bytes hash to their address, so the check in `put` holds.
+        let _ = self.put(content.hash, content.bytes);
+    }
+
     /// Stores `bytes` under their own hash and returns it.
     fn insert(&mut self, bytes: Vec<u8>) -> ContentHash {
-        let hash = ContentHash::of(&bytes);
-        // The address is computed from the bytes, so the check in `put` holds.
-        let _ = self.put(hash, bytes.into());
+        let content = Verified::of(bytes.into());
+        let hash = content.hash;
+        self.put_verified(content);
         hash
     }
 
@@ -137,18 +202,15 @@ impl BlobStore for MemoryBlobStore {
     }
 
     fn put(&mut self, hash: ContentHash, bytes: Blob) -> Result<(), StoreError> {
-        let actual = ContentHash::of(&bytes);
-        if actual != hash {
-            return Err(StoreError::HashMismatch {
-                expected: hash,
-                actual,
-            });
-        }
-        if !self.blobs.contains_key(&hash) {
-            self.bytes += bytes.len() as u64;
-            self.blobs.insert(hash, bytes);
-        }
+        self.put_verified(Verified::check(hash, bytes)?);
         Ok(())
+    }
+
+    fn put_verified(&mut self, content: Verified) {
+        if !self.blobs.contains_key(&content.hash) {
+            self.bytes += content.bytes.len() as u64;
+            self.blobs.insert(content.hash, content.bytes);
+        }
     }
 }
 

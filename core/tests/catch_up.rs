@@ -147,6 +147,7 @@ fn an_interrupted_hydration_resumes_with_what_is_missing() {
                     .map(|b| match &b.content {
                         WireContent::Text(text) => text.len() as u64,
                         WireContent::Bytes(bytes) => bytes.len() as u64,
+                        WireContent::Verified(content) => content.bytes().len() as u64,
                         WireContent::Base64(_) | WireContent::Attached(_) => 0,
                     })
                     .sum::<u64>(),
@@ -216,4 +217,50 @@ fn resume_refuses_a_text_for_a_file_it_does_not_know() {
     )
     .unwrap_err();
     assert_eq!(error.code(), "client.unknown_file");
+}
+
+#[test]
+fn a_client_that_reads_binary_frames_gets_fewer_larger_batches() {
+    let mut net = Net::new(&[Role::Editor]);
+    for k in 0..40 {
+        let content = format!("// file {k}\n{}", "x".repeat(50_000 + k));
+        net.clients[0].create(path(&format!("src/f{k:02}.ts")), Some(content.into_bytes()));
+    }
+    net.settle();
+    // Two fresh agents, one offering binary frames.
+    for (id, binary) in [(98, false), (99, true)] {
+        let mut agent = velocity_sync::ProjectClient::new(id);
+        agent.set_binary_frames(binary);
+        net.server.connect(id, Role::Agent);
+        agent.connect();
+        net.clients.push(agent);
+        net.inboxes_for_new_client();
+    }
+    net.settle();
+    let batches = |i: usize| {
+        net.received[i]
+            .iter()
+            .filter(|m| matches!(m, ServerMessage::BulkUpdate(_)))
+            .count()
+    };
+    let limits = ServerConfig::default().limits;
+    let bytes = usize::try_from(net.server.manifest().total_bytes()).unwrap();
+    // ~2 MB: at least ten 200 KiB batches as text, two or three of 1 MiB.
+    assert!(
+        batches(1) >= bytes / limits.max_batch_bytes,
+        "{}",
+        batches(1)
+    );
+    assert!(
+        batches(2) <= bytes / limits.max_binary_batch_bytes + 2,
+        "{}",
+        batches(2)
+    );
+    assert!(
+        batches(2) * 3 < batches(1),
+        "{} vs {}",
+        batches(2),
+        batches(1)
+    );
+    net.assert_converged();
 }

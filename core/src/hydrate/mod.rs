@@ -50,7 +50,7 @@ use crate::entry::{FileEntry, FileId, FileKind};
 use crate::hash::ContentHash;
 use crate::manifest::{Manifest, ManifestId};
 use crate::path::FilePath;
-use crate::store::{Blob, BlobStore, StoreError};
+use crate::store::{Blob, BlobStore, StoreError, Verified};
 
 /// Why a hydration batch could not be built or received.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -337,6 +337,24 @@ pub struct BulkUpdate {
     pub chunks: Vec<WireChunk>,
 }
 
+impl BulkUpdate {
+    /// Hashes each whole content that came raw (a binary frame's) and marks
+    /// the ones that match their hash [`WireContent::Verified`], so
+    /// [`Hydrator::receive`] stores them without hashing again. Call it
+    /// where hashing costs least: the thread that decoded the batch, while
+    /// the one that owns the store writes the previous batch. Contents that
+    /// do not match stay as they were, for `receive` to refuse.
+    pub fn verify_contents(&mut self) {
+        for blob in &mut self.blobs {
+            if let WireContent::Bytes(bytes) = &blob.content
+                && let Ok(content) = Verified::check(blob.hash, bytes.clone())
+            {
+                blob.content = WireContent::Verified(content);
+            }
+        }
+    }
+}
+
 /// A whole content in a batch: `{"hash", "text"}` for text (UTF-8 without
 /// NUL, when that is no longer than base64), `{"hash", "base64"}` otherwise.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -363,6 +381,10 @@ pub enum WireContent {
     ///
     /// [`ServerMessage::to_binary`]: crate::protocol::ServerMessage::to_binary
     Bytes(Blob),
+    /// Bytes already checked against the blob's hash
+    /// ([`BulkUpdate::verify_contents`]), stored without hashing again.
+    /// Never read from the wire; sent like [`Bytes`](WireContent::Bytes).
+    Verified(Verified),
     /// `{"attached": len}`: the next `len` bytes of a binary frame's
     /// attachments; [`decode_server_binary`] resolves it to [`Bytes`], and
     /// anywhere else it is refused.
@@ -409,19 +431,29 @@ impl Serialize for WireBlob {
         match &self.content {
             WireContent::Text(text) => out.serialize_field("text", text)?,
             WireContent::Base64(base64) => out.serialize_field("base64", base64)?,
-            WireContent::Bytes(bytes) => match crate::protocol::frame::attach(bytes) {
-                Some(len) => out.serialize_field("attached", &len)?,
-                None => match sendable_text(bytes) {
-                    Some(text) => out.serialize_field("text", text)?,
-                    None => out.serialize_field(
-                        "base64",
-                        &base64::engine::general_purpose::STANDARD.encode(bytes),
-                    )?,
-                },
-            },
+            WireContent::Bytes(bytes) => serialize_bytes(&mut out, bytes)?,
+            WireContent::Verified(content) => serialize_bytes(&mut out, content.bytes())?,
             WireContent::Attached(len) => out.serialize_field("attached", len)?,
         }
         out.end()
+    }
+}
+
+/// Raw bytes in a blob: attached to a binary frame being written, else as
+/// text when they are (and that is no longer), else base64.
+fn serialize_bytes<S: serde::ser::SerializeStruct>(
+    out: &mut S,
+    bytes: &Blob,
+) -> Result<(), S::Error> {
+    match crate::protocol::frame::attach(bytes) {
+        Some(len) => out.serialize_field("attached", &len),
+        None => match sendable_text(bytes) {
+            Some(text) => out.serialize_field("text", text),
+            None => out.serialize_field(
+                "base64",
+                &base64::engine::general_purpose::STANDARD.encode(bytes),
+            ),
+        },
     }
 }
 
@@ -497,15 +529,25 @@ impl Serialize for WireChunk {
                 "base64",
                 &base64::engine::general_purpose::STANDARD.encode(text),
             )?,
-            WireContent::Bytes(bytes) => match crate::protocol::frame::attach(bytes) {
-                Some(len) => out.serialize_field("attached", &len)?,
-                None => out.serialize_field(
-                    "base64",
-                    &base64::engine::general_purpose::STANDARD.encode(bytes),
-                )?,
-            },
+            WireContent::Bytes(bytes) => serialize_piece(&mut out, bytes)?,
+            WireContent::Verified(content) => serialize_piece(&mut out, content.bytes())?,
         }
         out.end()
+    }
+}
+
+/// Raw bytes in a chunk: attached to a binary frame being written, else
+/// base64 (a piece may cut a character).
+fn serialize_piece<S: serde::ser::SerializeStruct>(
+    out: &mut S,
+    bytes: &Blob,
+) -> Result<(), S::Error> {
+    match crate::protocol::frame::attach(bytes) {
+        Some(len) => out.serialize_field("attached", &len),
+        None => out.serialize_field(
+            "base64",
+            &base64::engine::general_purpose::STANDARD.encode(bytes),
+        ),
     }
 }
 
@@ -766,14 +808,10 @@ impl HydrationPlan {
     }
 }
 
-/// Stores `bytes` under `hash` through the store's own check; a mismatch is
-/// the hydration's [`HydrateError::HashMismatch`].
-fn put_verified(
-    store: &mut impl BlobStore,
-    hash: ContentHash,
-    bytes: Blob,
-) -> Result<(), HydrateError> {
-    store.put(hash, bytes).map_err(|error| match error {
+/// `bytes` checked against `hash`; a mismatch is the hydration's
+/// [`HydrateError::HashMismatch`].
+fn check(hash: ContentHash, bytes: Blob) -> Result<Verified, HydrateError> {
+    Verified::check(hash, bytes).map_err(|error| match error {
         StoreError::HashMismatch { expected, actual } => {
             HydrateError::HashMismatch { expected, actual }
         }
@@ -862,16 +900,23 @@ impl Hydrator {
         }
         let mut first_error = None;
         for blob in &batch.blobs {
-            let bytes: Result<Blob, HydrateError> = match &blob.content {
-                WireContent::Text(text) => Ok(Arc::from(text.as_bytes())),
+            let checked: Result<Verified, HydrateError> = match &blob.content {
+                WireContent::Text(text) => check(blob.hash, Arc::from(text.as_bytes())),
                 WireContent::Base64(encoded) => engine
                     .decode(encoded)
-                    .map(Arc::from)
-                    .map_err(|_| HydrateError::BadBase64 { hash: blob.hash }),
-                WireContent::Bytes(bytes) => Ok(bytes.clone()),
+                    .map_err(|_| HydrateError::BadBase64 { hash: blob.hash })
+                    .and_then(|bytes| check(blob.hash, bytes.into())),
+                WireContent::Bytes(bytes) => check(blob.hash, bytes.clone()),
+                WireContent::Verified(content) if content.hash() == blob.hash => {
+                    Ok(content.clone())
+                }
+                WireContent::Verified(content) => Err(HydrateError::HashMismatch {
+                    expected: blob.hash,
+                    actual: content.hash(),
+                }),
                 WireContent::Attached(_) => Err(HydrateError::Detached { hash: blob.hash }),
             };
-            let stored = bytes.and_then(|bytes| self.store_content(blob.hash, bytes, store));
+            let stored = checked.map(|content| self.store_content(content, store));
             if let Err(error) = stored {
                 first_error.get_or_insert(error);
             }
@@ -887,21 +932,12 @@ impl Hydrator {
         Ok(self.collect_ready(store))
     }
 
-    fn store_content(
-        &mut self,
-        hash: ContentHash,
-        bytes: Blob,
-        store: &mut impl BlobStore,
-    ) -> Result<(), HydrateError> {
-        if store.has(&hash) {
-            return Ok(());
+    fn store_content(&mut self, content: Verified, store: &mut impl BlobStore) {
+        if store.has(&content.hash()) {
+            return;
         }
-        let len = bytes.len() as u64;
-        // `put` verifies the hash (the `BlobStore` contract): hashing here
-        // too would read every content twice.
-        put_verified(store, hash, bytes)?;
-        self.progress.bytes_done += len;
-        Ok(())
+        self.progress.bytes_done += content.bytes().len() as u64;
+        store.put_verified(content);
     }
 
     fn receive_chunk(
@@ -929,6 +965,7 @@ impl Hydrator {
                 &decoded
             }
             WireContent::Bytes(bytes) => bytes,
+            WireContent::Verified(content) => content.bytes(),
             WireContent::Text(text) => text.as_bytes(),
             WireContent::Attached(_) => return Err(HydrateError::Detached { hash }),
         };
@@ -965,9 +1002,7 @@ impl Hydrator {
                 .remove(&hash)
                 .map(|p| p.bytes)
                 .unwrap_or_default();
-            let len = complete.len() as u64;
-            put_verified(store, hash, complete.into())?;
-            self.progress.bytes_done += len;
+            self.store_content(check(hash, complete.into())?, store);
         }
         Ok(())
     }

@@ -373,3 +373,37 @@ fn a_batch_carries_shared_bytes_and_serialises_them_as_text_or_base64() {
         assert!(serde_json::from_str::<WireBlob>(&blob).is_err(), "{blob}");
     }
 }
+
+#[test]
+fn contents_verified_ahead_are_stored_and_mismatches_still_refused() {
+    let files = [
+        ("a.ts", b"let a = 1;\n".to_vec()),
+        ("b.png", vec![0x89, b'P', b'N', b'G', 0, 7]),
+    ];
+    let (manifest, server) = project(&files);
+    let plan = plan(
+        &manifest,
+        |_| false,
+        |_| false,
+        &HydrationOptions::default(),
+    );
+    let mut batch = plan.materialize(0, &server).unwrap();
+    // One content tampered with on the way.
+    let tampered = batch.blobs[1].hash;
+    batch.blobs[1].content = WireContent::Bytes(Blob::from(&b"forged"[..]));
+    batch.verify_contents();
+    assert!(matches!(batch.blobs[0].content, WireContent::Verified(_)));
+    assert!(matches!(batch.blobs[1].content, WireContent::Bytes(_)));
+    let mut client = MemoryBlobStore::default();
+    let mut hydrator = Hydrator::new(plan.progress_total());
+    let error = hydrator.receive(&batch, &mut client).unwrap_err();
+    assert_eq!(error.code(), "hydrate.hash_mismatch");
+    assert!(client.has(&ContentHash::of(&files[0].1)) && !client.has(&tampered));
+    // A verified content under another blob's hash is refused too.
+    batch.blobs[1].content = WireContent::Verified(Verified::of(Blob::from(&b"other"[..])));
+    let error = hydrator.receive(&batch, &mut client).unwrap_err();
+    assert_eq!(error.code(), "hydrate.hash_mismatch");
+    // Serialised, a verified content is the plain bytes it holds.
+    let sent = serde_json::to_string(&batch.blobs[0]).unwrap();
+    assert!(sent.contains(r#""text":"let a = 1;\n""#), "{sent}");
+}

@@ -160,6 +160,12 @@ pub struct ProtocolLimits {
     /// Bytes of one hydration batch. Default 200 KiB (under Supabase
     /// Realtime's 256 KB broadcast limit).
     pub max_batch_bytes: usize,
+    /// Bytes of one hydration batch for a client that reads binary frames
+    /// (a direct WebSocket, where no broadcast limit applies): fewer and
+    /// larger batches, and files up to ~750 KiB whole instead of chunked.
+    /// Default 1 MiB.
+    #[serde(default = "default_binary_batch_bytes")]
+    pub max_binary_batch_bytes: usize,
     /// Components of one op (a keystroke has at most 3). Default 20,000.
     pub max_op_components: usize,
     /// Content hashes in one `sync:hello`. Default 10,000.
@@ -172,10 +178,15 @@ impl Default for ProtocolLimits {
             max_message_bytes: 1 << 20,
             max_file_bytes: 768 << 10,
             max_batch_bytes: 200 << 10,
+            max_binary_batch_bytes: default_binary_batch_bytes(),
             max_op_components: 20_000,
             max_have: 10_000,
         }
     }
+}
+
+fn default_binary_batch_bytes() -> usize {
+    1 << 20
 }
 
 #[derive(Deserialize)]

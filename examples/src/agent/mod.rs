@@ -380,6 +380,7 @@ impl Agent {
             let mut frames = Reader::spawn(stream, limits);
             self.client.connect();
             self.catch_up_written = 0;
+            self.disk.start_catch_up();
             let reason = loop {
                 let mut failed = None;
                 while let Some(message) = self.client.poll_outbound() {
@@ -559,6 +560,12 @@ impl Reader {
                     }
                     Some(Ok(Message::Binary(frame))) => {
                         match decode_server_binary(&frame, &limits) {
+                            Ok(ServerMessage::BulkUpdate(mut batch)) => {
+                                // Hashed here, while the agent writes the
+                                // batch before: not again when it is stored.
+                                batch.verify_contents();
+                                Frame::Message(ServerMessage::BulkUpdate(batch))
+                            }
                             Ok(message) => Frame::Message(message),
                             Err(error) => Frame::Refused(error),
                         }
