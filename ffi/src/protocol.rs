@@ -38,8 +38,9 @@ unsafe fn limits_arg(limits: *const u8, limits_len: usize) -> Result<ProtocolLim
 /// Decodes a message a client sent (the JSON envelope
 /// `{"v":1,"event":…,"payload":…}`, or today's legacy `file:update`) under
 /// `limits` (a JSON object overriding some of `max_message_bytes`,
-/// `max_file_bytes`, `max_batch_bytes`, `max_op_components`, `max_have`;
-/// NULL for the defaults); `*out` receives its canonical encoding.
+/// `max_file_bytes`, `max_batch_bytes`, `max_binary_batch_bytes`,
+/// `max_op_components`, `max_have`; NULL for the defaults); `*out`
+/// receives its canonical encoding.
 ///
 /// Errors: `VS_STATUS_REFUSED` with a `protocol.*` code
 /// (`protocol.bad_json`, `protocol.unknown_event`, `protocol.bad_payload`,
