@@ -445,16 +445,12 @@ fn serialize_bytes<S: serde::ser::SerializeStruct>(
     out: &mut S,
     bytes: &Blob,
 ) -> Result<(), S::Error> {
-    match crate::protocol::frame::attach(bytes) {
-        Some(len) => out.serialize_field("attached", &len),
-        None => match sendable_text(bytes) {
-            Some(text) => out.serialize_field("text", text),
-            None => out.serialize_field(
-                "base64",
-                &base64::engine::general_purpose::STANDARD.encode(bytes),
-            ),
-        },
+    if !crate::protocol::frame::attaching()
+        && let Some(text) = sendable_text(bytes)
+    {
+        return out.serialize_field("text", text);
     }
+    serialize_piece(out, bytes)
 }
 
 /// `bytes` as the text to send, when they are text as `FileKind::classify`
@@ -536,8 +532,8 @@ impl Serialize for WireChunk {
     }
 }
 
-/// Raw bytes in a chunk: attached to a binary frame being written, else
-/// base64 (a piece may cut a character).
+/// Raw bytes in a chunk (or a blob that is not sent as text): attached to a
+/// binary frame being written, else base64 (a piece may cut a character).
 fn serialize_piece<S: serde::ser::SerializeStruct>(
     out: &mut S,
     bytes: &Blob,

@@ -297,17 +297,7 @@ impl RootWriter {
         let temp = temp_name(name);
         let mut file = create_leaf(&dir, &temp)
             .map_err(|e| AgentError::io("create temp file", path.as_str(), e))?;
-        let written = (|| {
-            file.write_all(bytes)?;
-            if executable {
-                file.set_permissions(std::fs::Permissions::from_mode(0o755))?;
-            }
-            if sync {
-                file.sync_all()?;
-            }
-            file.metadata()
-        })();
-        let meta = match written {
+        let meta = match fill(&mut file, bytes, executable, sync) {
             Ok(meta) => meta,
             Err(e) => {
                 let _ = dir.remove_file(&temp);
@@ -770,6 +760,24 @@ fn create_leaf(dir: &Dir, name: &str) -> std::io::Result<std::fs::File> {
     Ok(std::fs::File::from(fd))
 }
 
+/// Writes `bytes` into a new `file`, sets its mode (0755 when `executable`,
+/// else as created), flushes it when `sync`, and returns what it then is.
+fn fill(
+    file: &mut std::fs::File,
+    bytes: &[u8],
+    executable: bool,
+    sync: bool,
+) -> std::io::Result<std::fs::Metadata> {
+    file.write_all(bytes)?;
+    if executable {
+        file.set_permissions(std::fs::Permissions::from_mode(0o755))?;
+    }
+    if sync {
+        file.sync_all()?;
+    }
+    file.metadata()
+}
+
 /// Writes `bytes` as an unnamed file in `dir` and links it as `path`'s
 /// name, which must be vacant: the name appears with the whole content or
 /// not at all. `None` when this cannot be done here (no `O_TMPFILE`, no way
@@ -790,17 +798,8 @@ fn link_new(
         return Ok(None);
     };
     let mut file = std::fs::File::from(fd);
-    let written = (|| {
-        file.write_all(bytes)?;
-        if record.executable {
-            file.set_permissions(std::fs::Permissions::from_mode(0o755))?;
-        }
-        if sync {
-            file.sync_all()?;
-        }
-        file.metadata()
-    })();
-    let meta = written.map_err(|e| AgentError::io("write", path.as_str(), e))?;
+    let meta = fill(&mut file, bytes, record.executable, sync)
+        .map_err(|e| AgentError::io("write", path.as_str(), e))?;
     // Linking an open file by descriptor needs CAP_DAC_READ_SEARCH on older
     // kernels; its /proc name works without.
     let linked = rustix::fs::linkat(&file, "", dir, name, AtFlags::EMPTY_PATH).or_else(|_| {

@@ -70,6 +70,12 @@ pub(crate) fn attach(bytes: &Blob) -> Option<u64> {
     })
 }
 
+/// Whether a binary frame is being serialised on this thread (contents go
+/// to [`attach`]).
+pub(crate) fn attaching() -> bool {
+    ATTACHMENTS.with(|cell| cell.borrow().is_some())
+}
+
 /// Runs `serialise` with attachments collected, and returns them.
 fn collecting<T>(serialise: impl FnOnce() -> T) -> (T, Vec<Blob>) {
     /// Stops collecting however `serialise` ends.
