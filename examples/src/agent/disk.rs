@@ -81,10 +81,6 @@ pub struct Disk {
     /// is skipped. Never used to decide what to remove.
     seen: BTreeMap<String, Record>,
     fsync: bool,
-    /// Set when a catch-up starts (nanoseconds since the Unix epoch): the
-    /// drift check that follows it trusts the files written since, as
-    /// they were just written and stamped (the timer checks them later).
-    catch_up_started_ns: Option<u64>,
 }
 
 impl Disk {
@@ -98,21 +94,7 @@ impl Disk {
             records: BTreeMap::new(),
             seen: BTreeMap::new(),
             fsync,
-            catch_up_started_ns: None,
         }
-    }
-
-    /// Marks the start of a catch-up: the [`repair`](Self::repair) that
-    /// follows it reads the stamps only of files not written since (a
-    /// hydration's files were stamped as they were written, a moment ago).
-    pub fn start_catch_up(&mut self) {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
-        // The file system stamps with a coarse clock, up to a few
-        // milliseconds behind: a file written right at the start may look
-        // older, and is then simply checked.
-        self.catch_up_started_ns = Some(now);
     }
 
     /// The writer.
@@ -377,9 +359,7 @@ impl Disk {
 
     /// Compares the disk with `client`'s manifest and puts back what differs
     /// (one-way replica: the server is the truth). Files are read and hashed
-    /// only when their size or mtime changed since the agent wrote them;
-    /// right after a catch-up, files it wrote during that catch-up are not
-    /// even looked at (see [`start_catch_up`](Self::start_catch_up)).
+    /// only when their size or mtime changed since the agent wrote them.
     pub fn repair(&mut self, client: &ProjectClient) -> DriftReport {
         let mut report = DriftReport::default();
         if !client.is_synced() {
@@ -392,7 +372,6 @@ impl Disk {
         // First only the stamps, one parent handle per directory: a file
         // still as the agent wrote it is neither read nor copied.
         let mut suspects = Vec::new();
-        let written_since = self.catch_up_started_ns.take().unwrap_or(u64::MAX);
         let mut stamper = self.writer.stamper();
         for entry in manifest.entries() {
             wanted.insert(entry.path.to_string());
@@ -414,8 +393,7 @@ impl Disk {
             let current = self.records.get(entry.path.as_str()).is_some_and(|record| {
                 record.hash == wanted.hash
                     && record.executable == entry.executable
-                    && (record.stamp.mtime_ns >= written_since
-                        || matches!(stamper.stamp(&entry.path), Ok(Some(stamp)) if stamp == record.stamp))
+                    && matches!(stamper.stamp(&entry.path), Ok(Some(stamp)) if stamp == record.stamp)
             });
             if !current {
                 suspects.push((entry, wanted));

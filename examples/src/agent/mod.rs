@@ -380,7 +380,6 @@ impl Agent {
             let mut frames = Reader::spawn(stream, limits);
             self.client.connect();
             self.catch_up_written = 0;
-            self.disk.start_catch_up();
             let reason = loop {
                 let mut failed = None;
                 while let Some(message) = self.client.poll_outbound() {
