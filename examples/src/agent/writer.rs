@@ -85,13 +85,16 @@ pub struct RootWriter {
     listings: Mutex<Option<HashMap<String, HashMap<PortableKey, String>>>>,
     /// During a batch: directory handles already walked, by path.
     dirs: Mutex<Option<HashMap<String, Arc<Dir>>>>,
+    /// Set once the file system refused `O_TMPFILE`, or linking one by any
+    /// route: new files then go straight to temp names.
+    no_tmpfile: AtomicBool,
+    /// Set once linking by descriptor (`AT_EMPTY_PATH`, which needs
+    /// `CAP_DAC_READ_SEARCH` on older kernels) was refused: new files are
+    /// then linked by their `/proc/self/fd` name straight away.
+    link_by_proc: AtomicBool,
 }
 
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
-
-/// Set once the file system refused `O_TMPFILE` (or linking one), so later
-/// writes go straight to temp names.
-static TMPFILE_UNSUPPORTED: AtomicBool = AtomicBool::new(false);
 
 impl RootWriter {
     /// Opens (creating it when missing) the root directory.
@@ -109,6 +112,8 @@ impl RootWriter {
             check_collisions: true,
             listings: Mutex::new(None),
             dirs: Mutex::new(None),
+            no_tmpfile: AtomicBool::new(false),
+            link_by_proc: AtomicBool::new(false),
         })
     }
 
@@ -227,7 +232,7 @@ impl RootWriter {
         // below handles it, and the collision check reads the kept listing.
         // Outside one, a look is cheaper than listing the directory.
         let vacant = self.in_batch() || matches!(stat_leaf(&dir, path.file_name()), Ok(None));
-        if vacant && !TMPFILE_UNSUPPORTED.load(Ordering::Relaxed) {
+        if vacant && !self.no_tmpfile.load(Ordering::Relaxed) {
             if self.check_collisions {
                 self.collision(&dir, path)?;
             }
@@ -236,7 +241,7 @@ impl RootWriter {
                 stamp: Stamp::default(),
                 executable,
             };
-            if let Some(record) = link_new(&dir, path, bytes, record, sync)? {
+            if let Some(record) = self.link_new(&dir, path, bytes, record, sync)? {
                 return Ok(record);
             }
         }
@@ -778,49 +783,81 @@ fn fill(
     file.metadata()
 }
 
-/// Writes `bytes` as an unnamed file in `dir` and links it as `path`'s
-/// name, which must be vacant: the name appears with the whole content or
-/// not at all. `None` when this cannot be done here (no `O_TMPFILE`, no way
-/// to link it, or the name taken meanwhile): the caller writes a temp file
-/// instead.
-fn link_new(
-    dir: &Dir,
-    path: &FilePath,
-    bytes: &[u8],
-    record: Record,
-    sync: bool,
-) -> Result<Option<Record>, AgentError> {
-    use rustix::fs::{AtFlags, Mode, OFlags};
-    let name = leaf(path.file_name()).map_err(|e| AgentError::io("create", path.as_str(), e))?;
-    let flags = OFlags::WRONLY | OFlags::TMPFILE | OFlags::CLOEXEC;
-    let Ok(fd) = rustix::fs::openat(dir, ".", flags, Mode::from_raw_mode(0o644)) else {
-        TMPFILE_UNSUPPORTED.store(true, Ordering::Relaxed);
-        return Ok(None);
-    };
-    let mut file = std::fs::File::from(fd);
-    let meta = fill(&mut file, bytes, record.executable, sync)
-        .map_err(|e| AgentError::io("write", path.as_str(), e))?;
-    // Linking an open file by descriptor needs CAP_DAC_READ_SEARCH on older
-    // kernels; its /proc name works without.
-    let linked = rustix::fs::linkat(&file, "", dir, name, AtFlags::EMPTY_PATH).or_else(|_| {
-        let by_proc = format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&file));
-        rustix::fs::linkat(
-            rustix::fs::CWD,
-            by_proc.as_str(),
-            dir,
-            name,
-            AtFlags::SYMLINK_FOLLOW,
-        )
-    });
-    match linked {
-        Ok(()) => Ok(Some(Record {
-            stamp: std_stamp_of(&meta),
-            ..record
-        })),
-        Err(rustix::io::Errno::EXIST) => Ok(None),
-        Err(_) => {
-            TMPFILE_UNSUPPORTED.store(true, Ordering::Relaxed);
-            Ok(None)
+impl RootWriter {
+    /// Writes `bytes` as an unnamed file in `dir` and links it as `path`'s
+    /// name, which must be vacant: the name appears with the whole content
+    /// or not at all (and, with `sync`, durably: file and directory
+    /// flushed). `None` when this cannot be done here (no `O_TMPFILE`, no
+    /// way to link it, the name taken meanwhile, or an error the temp-file
+    /// path will report better): the caller writes a temp file instead.
+    fn link_new(
+        &self,
+        dir: &Dir,
+        path: &FilePath,
+        bytes: &[u8],
+        record: Record,
+        sync: bool,
+    ) -> Result<Option<Record>, AgentError> {
+        use rustix::fs::{AtFlags, Mode, OFlags};
+        use rustix::io::Errno;
+        let name =
+            leaf(path.file_name()).map_err(|e| AgentError::io("create", path.as_str(), e))?;
+        let flags = OFlags::WRONLY | OFlags::TMPFILE | OFlags::CLOEXEC;
+        let fd = match rustix::fs::openat(dir, ".", flags, Mode::from_raw_mode(0o644)) {
+            Ok(fd) => fd,
+            // What a kernel or file system without O_TMPFILE answers.
+            Err(Errno::OPNOTSUPP | Errno::ISDIR | Errno::INVAL) => {
+                self.no_tmpfile.store(true, Ordering::Relaxed);
+                return Ok(None);
+            }
+            // Anything else (no space, no permission, a directory gone) is
+            // this write's trouble, for the temp-file path to report.
+            Err(_) => return Ok(None),
+        };
+        let mut file = std::fs::File::from(fd);
+        let meta = fill(&mut file, bytes, record.executable, sync)
+            .map_err(|e| AgentError::io("write", path.as_str(), e))?;
+        let by_descriptor = if self.link_by_proc.load(Ordering::Relaxed) {
+            Err(Errno::NOENT)
+        } else {
+            rustix::fs::linkat(&file, "", dir, name, AtFlags::EMPTY_PATH)
+        };
+        let linked = match by_descriptor {
+            // Refused for want of CAP_DAC_READ_SEARCH (ENOENT), or not
+            // allowed here: the descriptor's /proc name needs neither.
+            Err(Errno::NOENT | Errno::PERM) => {
+                self.link_by_proc.store(true, Ordering::Relaxed);
+                let by_proc = format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&file));
+                let linked = rustix::fs::linkat(
+                    rustix::fs::CWD,
+                    by_proc.as_str(),
+                    dir,
+                    name,
+                    AtFlags::SYMLINK_FOLLOW,
+                );
+                if matches!(linked, Err(Errno::PERM | Errno::ACCESS))
+                    || (matches!(linked, Err(Errno::NOENT)) && !Path::new("/proc/self/fd").exists())
+                {
+                    // No way to link an unnamed file here.
+                    self.no_tmpfile.store(true, Ordering::Relaxed);
+                }
+                linked
+            }
+            other => other,
+        };
+        match linked {
+            Ok(()) => {
+                if sync {
+                    sync_dir(dir)
+                        .map_err(|e| AgentError::io("sync directory", path.as_str(), e))?;
+                }
+                Ok(Some(Record {
+                    stamp: std_stamp_of(&meta),
+                    ..record
+                }))
+            }
+            // Taken meanwhile, or an error the temp-file path will report.
+            Err(_) => Ok(None),
         }
     }
 }
