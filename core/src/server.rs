@@ -96,6 +96,15 @@ pub struct ServerConfig {
     /// projects that receive the same legacy save never derive the same id
     /// (`project_files` rows are keyed on the id alone).
     pub project: Option<uuid::Uuid>,
+    /// Whether the host sends binary frames ([`protocol::frame`]) to the
+    /// clients that offer them, so their hydration batches may be
+    /// [`max_binary_batch_bytes`] large. A host that sends JSON only (over
+    /// Supabase Realtime, through the C API) leaves it off, and a hello
+    /// offering binary frames is then answered as any other.
+    ///
+    /// [`protocol::frame`]: crate::protocol::frame
+    /// [`max_binary_batch_bytes`]: crate::protocol::ProtocolLimits::max_binary_batch_bytes
+    pub binary_frames: bool,
 }
 
 impl Default for ServerConfig {
@@ -107,6 +116,7 @@ impl Default for ServerConfig {
             log_events: 4096,
             kept_manifests: 64,
             project: None,
+            binary_frames: false,
         }
     }
 }
@@ -1131,7 +1141,7 @@ impl<S: BlobStore> ProjectServer<S> {
         let have: HashSet<ContentHash> = hello.have.iter().copied().collect();
         let limits = &self.config.limits;
         let options = HydrationOptions {
-            max_batch_bytes: if hello.binary {
+            max_batch_bytes: if hello.binary && self.config.binary_frames {
                 limits.max_binary_batch_bytes.max(limits.max_batch_bytes)
             } else {
                 limits.max_batch_bytes

@@ -219,15 +219,20 @@ fn resume_refuses_a_text_for_a_file_it_does_not_know() {
     assert_eq!(error.code(), "client.unknown_file");
 }
 
-#[test]
-fn a_client_that_reads_binary_frames_gets_fewer_larger_batches() {
-    let mut net = Net::new(&[Role::Editor]);
+/// Batches of `file:bulk-update` a fresh agent receives, for one that does
+/// not offer binary frames and one that does, from a server whose host
+/// sends them or not.
+fn batches_for_text_and_binary_agents(host_sends_binary: bool) -> (usize, usize, usize) {
+    let config = ServerConfig {
+        binary_frames: host_sends_binary,
+        ..ServerConfig::default()
+    };
+    let mut net = Net::with_config(&[Role::Editor], config);
     for k in 0..40 {
         let content = format!("// file {k}\n{}", "x".repeat(50_000 + k));
         net.clients[0].create(path(&format!("src/f{k:02}.ts")), Some(content.into_bytes()));
     }
     net.settle();
-    // Two fresh agents, one offering binary frames.
     for (id, binary) in [(98, false), (99, true)] {
         let mut agent = velocity_sync::ProjectClient::new(id);
         agent.set_binary_frames(binary);
@@ -237,30 +242,29 @@ fn a_client_that_reads_binary_frames_gets_fewer_larger_batches() {
         net.inboxes_for_new_client();
     }
     net.settle();
+    net.assert_converged();
     let batches = |i: usize| {
         net.received[i]
             .iter()
             .filter(|m| matches!(m, ServerMessage::BulkUpdate(_)))
             .count()
     };
-    let limits = ServerConfig::default().limits;
     let bytes = usize::try_from(net.server.manifest().total_bytes()).unwrap();
+    (batches(1), batches(2), bytes)
+}
+
+#[test]
+fn a_client_that_reads_binary_frames_gets_fewer_larger_batches() {
+    let limits = ServerConfig::default().limits;
+    let (text, binary, bytes) = batches_for_text_and_binary_agents(true);
     // ~2 MB: at least ten 200 KiB batches as text, two or three of 1 MiB.
+    assert!(text >= bytes / limits.max_batch_bytes, "{text}");
     assert!(
-        batches(1) >= bytes / limits.max_batch_bytes,
-        "{}",
-        batches(1)
+        binary <= bytes / limits.max_binary_batch_bytes + 2,
+        "{binary}"
     );
-    assert!(
-        batches(2) <= bytes / limits.max_binary_batch_bytes + 2,
-        "{}",
-        batches(2)
-    );
-    assert!(
-        batches(2) * 3 < batches(1),
-        "{} vs {}",
-        batches(2),
-        batches(1)
-    );
-    net.assert_converged();
+    assert!(binary * 3 < text, "{binary} vs {text}");
+    // A host that sends JSON only answers the offer as any hello.
+    let (text, binary, _) = batches_for_text_and_binary_agents(false);
+    assert_eq!(binary, text);
 }

@@ -247,7 +247,7 @@ async fn connection(state: Arc<AppState>, project: Uuid, grant: Grant, mut socke
     // Handed to the project at join, so a dropped connection sees its
     // queue close.
     let mut tx = Some(tx);
-    let mut joined: Option<(ClientId, mpsc::Sender<Inbound>)> = None;
+    let mut joined: Option<(ClientId, mpsc::Sender<Inbound>, bool)> = None;
     let mut ping = tokio::time::interval(state.heartbeat);
     ping.tick().await;
     let mut missed = 0u32;
@@ -291,14 +291,15 @@ async fn connection(state: Arc<AppState>, project: Uuid, grant: Grant, mut socke
                             break;
                         }
                         let Some(mut tx) = tx.take() else { break };
-                        tx.set_binary(hello.binary);
+                        let binary = hello.binary && state.settings.config.binary_frames;
+                        tx.set_binary(binary);
                         let Some(project_tx) = state.project(project) else { break };
                         let join = Inbound::Join { client, role, conn, tx };
                         let hello = Inbound::Message { client, conn, message: ClientMessage::Hello(hello) };
                         if project_tx.send(join).await.is_err() || project_tx.send(hello).await.is_err() {
                             break;
                         }
-                        joined = Some((client, project_tx));
+                        joined = Some((client, project_tx, binary));
                     }
                     (None, other) => {
                         let error = ServerMessage::Error(ErrorMessage {
@@ -311,7 +312,12 @@ async fn connection(state: Arc<AppState>, project: Uuid, grant: Grant, mut socke
                             break;
                         }
                     }
-                    (Some((client, project_tx)), message) => {
+                    (Some((client, project_tx, binary)), mut message) => {
+                        // The frames this connection takes were settled by
+                        // its first hello; a later one does not change them.
+                        if let ClientMessage::Hello(hello) = &mut message {
+                            hello.binary = *binary;
+                        }
                         let inbound = Inbound::Message { client: *client, conn, message };
                         if project_tx.send(inbound).await.is_err() {
                             break;
@@ -338,7 +344,7 @@ async fn connection(state: Arc<AppState>, project: Uuid, grant: Grant, mut socke
             }
         }
     }
-    if let Some((client, project_tx)) = joined {
+    if let Some((client, project_tx, _)) = joined {
         let _ = project_tx.send(Inbound::Leave { client, conn }).await;
     }
     let _ = socket.send(Message::Close(None)).await;

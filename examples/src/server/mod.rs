@@ -56,7 +56,11 @@ impl Options {
         Self {
             jwt_secret: jwt_secret.into(),
             checkpoint_after: Duration::from_secs(1),
-            config: ServerConfig::default(),
+            // This host sends binary frames to clients that offer them.
+            config: ServerConfig {
+                binary_frames: true,
+                ..ServerConfig::default()
+            },
             send_queue: 1024,
             heartbeat: Duration::from_secs(15),
         }

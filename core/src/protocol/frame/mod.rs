@@ -99,12 +99,15 @@ impl ServerMessage {
     /// The message as a binary frame (see the [module docs](self)) when it
     /// carries contents to attach: a `file:bulk-update` with blobs or
     /// chunks. `None` for every other message, which travels as
-    /// [`to_json`](Self::to_json) text.
+    /// [`to_json`](Self::to_json) text, and for contents still
+    /// [`WireContent::Attached`] (their bytes are not in the message).
     pub fn to_binary(&self) -> Option<Vec<u8>> {
         let Self::BulkUpdate(update) = self else {
             return None;
         };
-        if update.blobs.is_empty() && update.chunks.is_empty() {
+        // Nothing to attach, or contents that name attachments of another
+        // frame (their bytes are not here).
+        if (update.blobs.is_empty() && update.chunks.is_empty()) || names_attachments(update) {
             return None;
         }
         let (json, attachments) = collecting(|| self.to_json());

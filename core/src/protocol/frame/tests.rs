@@ -116,6 +116,12 @@ fn messages_without_contents_have_no_binary_form() {
         rev: None,
     });
     assert_eq!(ack.to_binary(), None);
+    // Contents naming another frame's attachments cannot be re-attached.
+    let ServerMessage::BulkUpdate(mut detached) = frames(&manifest, &server)[0].clone() else {
+        panic!()
+    };
+    detached.blobs[0].content = WireContent::Attached(3);
+    assert_eq!(ServerMessage::BulkUpdate(detached).to_binary(), None);
     // Serialising as text afterwards attaches nothing.
     let message = &frames(&manifest, &server)[0];
     let _ = message.to_binary();
