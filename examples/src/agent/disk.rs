@@ -366,89 +366,100 @@ impl Disk {
             return report;
         }
 
-        let manifest = client.manifest();
-        let live: HashMap<FileId, u64> = client.text_revisions().into_iter().collect();
-        let mut wanted: BTreeSet<String> = BTreeSet::new();
-        // First only the stamps, one parent handle per directory: a file
-        // still as the agent wrote it is neither read nor copied.
-        let mut suspects = Vec::new();
-        let mut stamper = self.writer.stamper();
-        for entry in manifest.entries() {
-            wanted.insert(entry.path.to_string());
-            if self.writer.owned(&entry.path).is_err() {
-                continue;
-            }
-            if entry.kind == FileKind::Directory {
-                if !self.writer.is_dir(&entry.path) {
-                    match self.writer.create_dir(&entry.path) {
-                        Ok(()) => report.repaired.push(entry.path.to_string()),
-                        Err(e) => report.refused.push((entry.path.to_string(), e)),
+        // The walk for untracked files (a directory listing, read-only) runs
+        // on a thread of its own beside the stamps below.
+        let writer = &self.writer;
+        std::thread::scope(|scope| {
+            let listing = scope.spawn(|| writer.list());
+            let manifest = client.manifest();
+            let live: HashMap<FileId, u64> = client.text_revisions().into_iter().collect();
+            let mut wanted: BTreeSet<String> = BTreeSet::new();
+            // First only the stamps, one parent handle per directory: a file
+            // still as the agent wrote it is neither read nor copied.
+            let mut suspects = Vec::new();
+            let mut stamper = self.writer.stamper();
+            for entry in manifest.entries() {
+                wanted.insert(entry.path.to_string());
+                if self.writer.owned(&entry.path).is_err() {
+                    continue;
+                }
+                if entry.kind == FileKind::Directory {
+                    if !self.writer.is_dir(&entry.path) {
+                        match self.writer.create_dir(&entry.path) {
+                            Ok(()) => report.repaired.push(entry.path.to_string()),
+                            Err(e) => report.refused.push((entry.path.to_string(), e)),
+                        }
                     }
+                    continue;
                 }
-                continue;
-            }
-            let Some(wanted) = Wanted::of(client, &entry, &live) else {
-                continue;
-            };
-            let current = self.records.get(entry.path.as_str()).is_some_and(|record| {
-                record.hash == wanted.hash
-                    && record.executable == entry.executable
-                    && matches!(stamper.stamp(&entry.path), Ok(Some(stamp)) if stamp == record.stamp)
-            });
-            if !current {
-                suspects.push((entry, wanted));
-            }
-        }
-        drop(stamper);
-        for (entry, wanted) in suspects {
-            report.hashed += 1;
-            if let Ok(Some((disk, executable, stamp))) = self.writer.read(&entry.path)
-                && executable == entry.executable
-                && ContentHash::of(&disk) == wanted.hash
-            {
-                let record = Record {
-                    hash: wanted.hash,
-                    stamp,
-                    executable,
+                let Some(wanted) = Wanted::of(client, &entry, &live) else {
+                    continue;
                 };
-                self.records.insert(entry.path.to_string(), record);
-                continue;
-            }
-            match self
-                .writer
-                .write(&entry.path, &wanted.bytes, entry.executable, self.fsync)
-            {
-                Ok(record) => {
-                    self.records.insert(entry.path.to_string(), record);
-                    report.repaired.push(entry.path.to_string());
+                let current = self.records.get(entry.path.as_str()).is_some_and(|record| {
+                    record.hash == wanted.hash
+                        && record.executable == entry.executable
+                        && matches!(stamper.stamp(&entry.path), Ok(Some(stamp)) if stamp == record.stamp)
+                });
+                if !current {
+                    suspects.push((entry, wanted));
                 }
-                Err(e) => report.refused.push((entry.path.to_string(), e)),
             }
-        }
-        let gone: Vec<String> = self
-            .records
-            .keys()
-            .filter(|p| !wanted.contains(*p))
-            .cloned()
-            .collect();
-        for path in gone {
-            self.records.remove(&path);
-            if let Ok(path) = FilePath::parse(&path)
-                && self.writer.remove(&path).unwrap_or(false)
-            {
-                report.removed.push(path.to_string());
+            drop(stamper);
+            for (entry, wanted) in suspects {
+                report.hashed += 1;
+                if let Ok(Some((disk, executable, stamp))) = self.writer.read(&entry.path)
+                    && executable == entry.executable
+                    && ContentHash::of(&disk) == wanted.hash
+                {
+                    let record = Record {
+                        hash: wanted.hash,
+                        stamp,
+                        executable,
+                    };
+                    self.records.insert(entry.path.to_string(), record);
+                    continue;
+                }
+                match self
+                    .writer
+                    .write(&entry.path, &wanted.bytes, entry.executable, self.fsync)
+                {
+                    Ok(record) => {
+                        self.records.insert(entry.path.to_string(), record);
+                        report.repaired.push(entry.path.to_string());
+                    }
+                    Err(e) => report.refused.push((entry.path.to_string(), e)),
+                }
             }
-        }
-        for path in self.writer.list() {
-            if path.ends_with('/') {
-                continue;
+            let gone: Vec<String> = self
+                .records
+                .keys()
+                .filter(|p| !wanted.contains(*p))
+                .cloned()
+                .collect();
+            for path in gone {
+                self.records.remove(&path);
+                if let Ok(path) = FilePath::parse(&path)
+                    && self.writer.remove(&path).unwrap_or(false)
+                {
+                    report.removed.push(path.to_string());
+                }
             }
-            let name = path.rsplit('/').next().unwrap_or(&path);
-            if name.starts_with(TEMP_PREFIX) || wanted.contains(&path) {
-                continue;
+            // Taken while the above ran: what was removed since is not untracked.
+            let listed = listing.join().unwrap_or_default();
+            for path in listed {
+                if path.ends_with('/') {
+                    continue;
+                }
+                let name = path.rsplit('/').next().unwrap_or(&path);
+                if name.starts_with(TEMP_PREFIX)
+                    || wanted.contains(&path)
+                    || report.removed.contains(&path)
+                {
+                    continue;
+                }
+                report.untracked.push(path);
             }
-            report.untracked.push(path);
-        }
+        });
         report
     }
 
