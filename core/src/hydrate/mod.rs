@@ -96,7 +96,8 @@ pub enum HydrateError {
         /// The content's hash.
         hash: ContentHash,
     },
-    /// A content larger than the hydrator accepts.
+    /// A content larger than the hydrator accepts (whole, or as its chunks
+    /// declare).
     #[error("content {hash} declares {size} bytes; the limit is {limit}")]
     TooLarge {
         /// The content's hash.
@@ -912,7 +913,20 @@ impl Hydrator {
                 }),
                 WireContent::Attached(_) => Err(HydrateError::Detached { hash: blob.hash }),
             };
-            let stored = checked.map(|content| self.store_content(content, store));
+            let limit = self.max_content_bytes;
+            let stored = checked
+                .and_then(|content| {
+                    let size = content.bytes().len() as u64;
+                    if size > limit {
+                        return Err(HydrateError::TooLarge {
+                            hash: blob.hash,
+                            size,
+                            limit,
+                        });
+                    }
+                    Ok(content)
+                })
+                .map(|content| self.store_content(content, store));
             if let Err(error) = stored {
                 first_error.get_or_insert(error);
             }

@@ -407,3 +407,24 @@ fn contents_verified_ahead_are_stored_and_mismatches_still_refused() {
     let sent = serde_json::to_string(&batch.blobs[0]).unwrap();
     assert!(sent.contains(r#""text":"let a = 1;\n""#), "{sent}");
 }
+
+#[test]
+fn a_whole_content_over_the_limit_is_refused_like_a_chunked_one() {
+    let big = b"0123456789".to_vec();
+    let (manifest, server) = project(&[("a.ts", big.clone()), ("b.ts", b"ok".to_vec())]);
+    let plan = plan(
+        &manifest,
+        |_| false,
+        |_| false,
+        &HydrationOptions::default(),
+    );
+    let batch = plan.materialize(0, &server).unwrap();
+    let mut client = MemoryBlobStore::default();
+    let error = Hydrator::new(plan.progress_total())
+        .with_max_content_bytes(4)
+        .receive(&batch, &mut client)
+        .unwrap_err();
+    assert_eq!(error.code(), "hydrate.too_large");
+    assert!(!client.has(&ContentHash::of(&big)));
+    assert!(client.has(&ContentHash::of(b"ok")), "the rest is kept");
+}
