@@ -19,6 +19,19 @@ fn project(files: &[(&str, Vec<u8>)]) -> (Manifest, MemoryBlobStore) {
     (manifest, store)
 }
 
+/// `files`' plan with the default options, and its first batch.
+fn first_batch(files: &[(&str, Vec<u8>)]) -> (HydrationPlan, BulkUpdate) {
+    let (manifest, server) = project(files);
+    let plan = plan(
+        &manifest,
+        |_| false,
+        |_| false,
+        &HydrationOptions::default(),
+    );
+    let batch = plan.materialize(0, &server).unwrap();
+    (plan, batch)
+}
+
 /// Sends every batch of `plan` to a fresh hydrator; returns what it stored
 /// and the files it reported ready.
 fn hydrate_all(
@@ -380,14 +393,7 @@ fn contents_verified_ahead_are_stored_and_mismatches_still_refused() {
         ("a.ts", b"let a = 1;\n".to_vec()),
         ("b.png", vec![0x89, b'P', b'N', b'G', 0, 7]),
     ];
-    let (manifest, server) = project(&files);
-    let plan = plan(
-        &manifest,
-        |_| false,
-        |_| false,
-        &HydrationOptions::default(),
-    );
-    let mut batch = plan.materialize(0, &server).unwrap();
+    let (plan, mut batch) = first_batch(&files);
     // One content tampered with on the way.
     let tampered = batch.blobs[1].hash;
     batch.blobs[1].content = WireContent::Bytes(Blob::from(&b"forged"[..]));
@@ -411,14 +417,7 @@ fn contents_verified_ahead_are_stored_and_mismatches_still_refused() {
 #[test]
 fn a_whole_content_over_the_limit_is_refused_like_a_chunked_one() {
     let big = b"0123456789".to_vec();
-    let (manifest, server) = project(&[("a.ts", big.clone()), ("b.ts", b"ok".to_vec())]);
-    let plan = plan(
-        &manifest,
-        |_| false,
-        |_| false,
-        &HydrationOptions::default(),
-    );
-    let batch = plan.materialize(0, &server).unwrap();
+    let (plan, batch) = first_batch(&[("a.ts", big.clone()), ("b.ts", b"ok".to_vec())]);
     let mut client = MemoryBlobStore::default();
     let error = Hydrator::new(plan.progress_total())
         .with_max_content_bytes(4)
