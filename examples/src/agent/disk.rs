@@ -392,27 +392,27 @@ impl Disk {
                     }
                     continue;
                 }
-                let Some(wanted) = Wanted::of(client, &entry, &live) else {
+                let Some(desired) = Wanted::of(client, &entry, &live) else {
                     continue;
                 };
                 let current = self.records.get(entry.path.as_str()).is_some_and(|record| {
-                    record.hash == wanted.hash
+                    record.hash == desired.hash
                         && record.executable == entry.executable
                         && matches!(stamper.stamp(&entry.path), Ok(Some(stamp)) if stamp == record.stamp)
                 });
                 if !current {
-                    suspects.push((entry, wanted));
+                    suspects.push((entry, desired));
                 }
             }
             drop(stamper);
-            for (entry, wanted) in suspects {
+            for (entry, desired) in suspects {
                 report.hashed += 1;
                 if let Ok(Some((disk, executable, stamp))) = self.writer.read(&entry.path)
                     && executable == entry.executable
-                    && ContentHash::of(&disk) == wanted.hash
+                    && ContentHash::of(&disk) == desired.hash
                 {
                     let record = Record {
-                        hash: wanted.hash,
+                        hash: desired.hash,
                         stamp,
                         executable,
                     };
@@ -421,7 +421,7 @@ impl Disk {
                 }
                 match self
                     .writer
-                    .write(&entry.path, &wanted.bytes, entry.executable, self.fsync)
+                    .write(&entry.path, &desired.bytes, entry.executable, self.fsync)
                 {
                     Ok(record) => {
                         self.records.insert(entry.path.to_string(), record);

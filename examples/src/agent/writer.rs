@@ -835,10 +835,12 @@ impl RootWriter {
                     name,
                     AtFlags::SYMLINK_FOLLOW,
                 );
-                if matches!(linked, Err(Errno::PERM | Errno::ACCESS))
+                // No way to link an unnamed file here: the file system
+                // refuses links (EPERM), or there is no /proc. (EACCES is
+                // this directory's permissions, for the temp-file path too.)
+                if matches!(linked, Err(Errno::PERM))
                     || (matches!(linked, Err(Errno::NOENT)) && !Path::new("/proc/self/fd").exists())
                 {
-                    // No way to link an unnamed file here.
                     self.no_tmpfile.store(true, Ordering::Relaxed);
                 }
                 linked
