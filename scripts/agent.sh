@@ -6,8 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-cargo run --locked -q -p velocity-sync-examples --bin velocity-sync-agent -- --help \
+cargo run --locked -q -p velocity-sync-agent --bin velocity-sync-agent -- --help \
   | grep -q -- "--root" || { echo "agent: --help does not list --root"; exit 1; }
-cargo run --locked -q -p velocity-sync-examples --bin agent-bench -- \
+cargo run --locked -q -p velocity-sync-tools --bin agent-bench -- \
   --files 300 --runs 1 --keystrokes 20
 echo "agent checks passed"

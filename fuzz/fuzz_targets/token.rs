@@ -5,7 +5,7 @@
 use libfuzzer_sys::fuzz_target;
 use uuid::Uuid;
 use velocity_sync::Role;
-use velocity_sync_examples::server::auth::{Claims, verify, sign};
+use velocity_sync_server::auth::{Claims, verify, sign};
 
 const SECRET: &[u8] = b"fuzz-secret-0123456789abcdef";
 const PROJECT: Uuid = Uuid::from_u128(0x9a7c1a52_8d0e_4c55_b4b4_5c0f3f2f7f10);
