@@ -4,7 +4,8 @@
 #![allow(clippy::unwrap_used)] // a bench that fails should stop at once
 
 use criterion::{Criterion, Throughput, black_box, criterion_group, criterion_main};
-use velocity_sync::hydrate::{BulkUpdate, HydrationOptions, Hydrator, plan};
+use velocity_sync::hydrate::{HydrationOptions, Hydrator, plan};
+use velocity_sync::protocol::BulkUpdate;
 use velocity_sync::{BlobStore, MemoryBlobStore};
 use velocity_sync_benches::{file_content, project_manifest};
 

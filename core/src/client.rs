@@ -1036,7 +1036,7 @@ impl ProjectClient {
         }
     }
 
-    fn bulk_update(&mut self, batch: &crate::hydrate::BulkUpdate) {
+    fn bulk_update(&mut self, batch: &crate::protocol::BulkUpdate) {
         let Some(incoming) = self.incoming.as_mut() else {
             return;
         };

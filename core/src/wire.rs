@@ -39,9 +39,9 @@ mod tests {
     use super::*;
     use crate::changeset::{Changeset, DeltaOp};
     use crate::entry::FileEntry;
-    use crate::hydrate::PlannedFile;
     use crate::manifest::{Change, Manifest};
     use crate::path::FilePath;
+    use crate::protocol::PlannedFile;
     use crate::protocol::{CatchUp, Event, EventChange, Rung};
     use crate::store::{BlobStore, MemoryBlobStore};
 

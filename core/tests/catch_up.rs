@@ -7,7 +7,7 @@
 mod harness;
 
 use harness::net::Net;
-use velocity_sync::hydrate::WireContent;
+use velocity_sync::protocol::WireContent;
 use velocity_sync::protocol::{Rung, ServerMessage};
 use velocity_sync::{FilePath, Role, ServerConfig, TextOp};
 

@@ -5,10 +5,10 @@ use std::sync::Arc;
 use base64::Engine as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use super::BulkUpdate;
 use crate::changeset::Changeset;
 use crate::entry::{FileId, FileKind};
 use crate::hash::ContentHash;
-use crate::hydrate::BulkUpdate;
 use crate::manifest::ManifestId;
 use crate::ot::{ClientId, TextOp};
 use crate::path::FilePath;

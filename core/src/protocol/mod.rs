@@ -30,6 +30,7 @@
 //! assert_eq!(decode_client(bad, &limits).unwrap_err().code(), "protocol.bad_payload");
 //! ```
 
+pub(crate) mod bulk;
 pub mod frame;
 mod message;
 
@@ -38,13 +39,13 @@ use std::borrow::Cow;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
+pub use self::bulk::{BulkUpdate, ContentRef, PlannedFile, WireBlob, WireChunk, WireContent};
 pub use self::frame::{BINARY_MAGIC, decode_server_binary};
 pub use self::message::{
     Ack, Bytes, CatchUp, CheckpointFile, ClientMessage, CreateRequest, Cursor, DeleteRequest, Edit,
     ErrorMessage, Event, EventChange, Hello, LegacyUpdate, PresenceEvent, PresenceRequest,
     RenameRequest, ResyncRequired, Rung, ServerMessage, UpdateRequest,
 };
-use crate::hydrate::BulkUpdate;
 use crate::path::FilePath;
 
 /// The protocol version this crate speaks.

@@ -18,7 +18,7 @@
 //!
 //! ```
 //! use std::sync::Arc;
-//! use velocity_sync::hydrate::{BulkUpdate, WireBlob, WireContent};
+//! use velocity_sync::protocol::{BulkUpdate, WireBlob, WireContent};
 //! use velocity_sync::protocol::{decode_server_binary, ProtocolLimits, ServerMessage};
 //! use velocity_sync::{ContentHash, Manifest};
 //!
@@ -42,8 +42,8 @@
 
 use std::cell::RefCell;
 
+use super::{BulkUpdate, WireContent};
 use super::{ProtocolError, ProtocolLimits, ServerMessage, decode_server_message};
-use crate::hydrate::{BulkUpdate, WireContent};
 use crate::store::Blob;
 
 /// The first four bytes of a binary frame (format version 1).
