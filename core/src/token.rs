@@ -76,7 +76,9 @@ pub fn peek_client_id(token: &str) -> Option<u64> {
         return None;
     }
     let json = URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
-    serde_json::from_slice::<ClientIdOnly>(&json).ok()?.client_id
+    serde_json::from_slice::<ClientIdOnly>(&json)
+        .ok()?
+        .client_id
 }
 
 #[cfg(test)]
@@ -84,12 +86,18 @@ mod tests {
     use super::*;
 
     fn jwt(payload: &str) -> String {
-        format!("eyJhbGciOiJIUzI1NiJ9.{}.c2ln", URL_SAFE_NO_PAD.encode(payload))
+        format!(
+            "eyJhbGciOiJIUzI1NiJ9.{}.c2ln",
+            URL_SAFE_NO_PAD.encode(payload)
+        )
     }
 
     #[test]
     fn the_client_id_is_read_from_the_payload() {
-        assert_eq!(peek_client_id(&jwt(r#"{"client_id":7,"aud":"x"}"#)), Some(7));
+        assert_eq!(
+            peek_client_id(&jwt(r#"{"client_id":7,"aud":"x"}"#)),
+            Some(7)
+        );
     }
 
     #[test]
@@ -113,7 +121,10 @@ mod tests {
             sub: None,
         };
         let json = serde_json::to_string(&claims).unwrap_or_default();
-        assert_eq!(json, r#"{"project_id":"p","role":"agent","client_id":3,"exp":10}"#);
+        assert_eq!(
+            json,
+            r#"{"project_id":"p","role":"agent","client_id":3,"exp":10}"#
+        );
         assert_eq!(serde_json::from_str::<Claims>(&json).ok(), Some(claims));
     }
 }

@@ -389,10 +389,7 @@ impl velocity_sync_server::store::Job for Append {
     fn step(
         &mut self,
         _: velocity_sync_server::store::Pending,
-    ) -> Result<
-        velocity_sync_server::store::Batch,
-        velocity_sync_server::StorageError,
-    > {
+    ) -> Result<velocity_sync_server::store::Batch, velocity_sync_server::StorageError> {
         if self.fail {
             return Err(velocity_sync_server::StorageError::Worker(
                 "refused".to_owned(),

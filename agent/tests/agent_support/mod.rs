@@ -166,18 +166,21 @@ impl Drop for ServerProcess {
 }
 
 fn spawn_server(place: &Place, addr: SocketAddr) -> (Child, SocketAddr) {
-    let mut child = Command::new(velocity_sync_tools::testkit::binary("velocity-sync-server", "velocity-sync-server"))
-        .args(["--listen", &addr.to_string(), "--checkpoint-ms", "50"])
-        .args(place.args())
-        .env(
-            "VELOCITY_SYNC_JWT_SECRET",
-            std::str::from_utf8(SECRET).unwrap(),
-        )
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
+    let mut child = Command::new(velocity_sync_tools::testkit::binary(
+        "velocity-sync-server",
+        "velocity-sync-server",
+    ))
+    .args(["--listen", &addr.to_string(), "--checkpoint-ms", "50"])
+    .args(place.args())
+    .env(
+        "VELOCITY_SYNC_JWT_SECRET",
+        std::str::from_utf8(SECRET).unwrap(),
+    )
+    .env("RUST_LOG", "warn")
+    .stdout(Stdio::piped())
+    .stderr(Stdio::inherit())
+    .spawn()
+    .unwrap();
     let stdout = child.stdout.take().unwrap();
     let mut line = String::new();
     BufReader::new(stdout).read_line(&mut line).unwrap();

@@ -23,9 +23,7 @@ use tokio_tungstenite::tungstenite::Message;
 use uuid::Uuid;
 use velocity_sync::protocol::{ProtocolLimits, decode_server};
 use velocity_sync::{FilePath, ProjectClient, TextOp};
-use velocity_sync_agent::{
-    Agent, AgentEvent, AgentOptions, Ignore, Reporter, RootWriter,
-};
+use velocity_sync_agent::{Agent, AgentEvent, AgentOptions, Ignore, Reporter, RootWriter};
 use velocity_sync_server::auth::{Claims, sign};
 use velocity_sync_server::{Options, Server, SqliteStore};
 
@@ -413,8 +411,7 @@ fn check_same(
 /// CPU time (user + system) of this process so far: the server's and the
 /// agent's, both in here.
 fn cpu_now() -> Duration {
-    velocity_sync_tools::load::process::usage(std::process::id())
-        .map_or(Duration::ZERO, |u| u.cpu)
+    velocity_sync_tools::load::process::usage(std::process::id()).map_or(Duration::ZERO, |u| u.cpu)
 }
 
 fn run_ok(command: &mut Command) -> Result<(), Box<dyn std::error::Error>> {

@@ -21,8 +21,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use velocity_sync_tools::load::{self, LoadOptions, process};
 use velocity_sync_server::pg::PG_RICH_SCHEMA;
+use velocity_sync_tools::load::{self, LoadOptions, process};
 
 /// Load test for the sync server. Example, 1,000 sessions for 30 s:
 ///

@@ -47,9 +47,16 @@ pub fn binary(package: &str, name: &str) -> PathBuf {
             build.arg("--release");
         }
         let status = build.status().unwrap();
-        assert!(status.success(), "cargo build -p {package} --bin {name} failed");
+        assert!(
+            status.success(),
+            "cargo build -p {package} --bin {name} failed"
+        );
     }
-    assert!(path.exists(), "{} is missing after the build", path.display());
+    assert!(
+        path.exists(),
+        "{} is missing after the build",
+        path.display()
+    );
     path
 }
 
