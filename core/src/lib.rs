@@ -80,6 +80,7 @@ pub mod changeset;
 pub mod client;
 pub mod entry;
 pub mod error;
+pub mod foreign;
 pub mod hash;
 pub mod hydrate;
 pub mod manifest;

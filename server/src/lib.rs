@@ -6,14 +6,12 @@
 //! - [`store`]: the [`Store`] trait and [`SqliteStore`];
 //! - [`pg`]: [`PgStore`], several instances on one database;
 //! - [`pg_table`]: which shape a database's `project_files` has;
-//! - [`foreign`]: `project_files` writes by other code, as protocol messages;
 //! - [`worker`]: a thread per store, committing many projects' steps at once;
 //! - [`project`]: one task per project (batching, group commit, routing,
 //!   checkpoints);
 //! - [`http`]: the endpoints.
 
 pub mod auth;
-pub mod foreign;
 pub mod http;
 pub mod pg;
 pub mod pg_table;

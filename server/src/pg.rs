@@ -20,14 +20,16 @@ use postgres::{Client, IsolationLevel, NoTls, Transaction};
 use serde_json::Value;
 use tokio::sync::mpsc;
 use uuid::Uuid;
+use velocity_sync::foreign::ForeignWrite;
 use velocity_sync::protocol::{Event, EventChange};
+use velocity_sync::rows::CheckpointHeader;
 use velocity_sync::rows::{MismatchPolicy, Row, RowContext, encode_row};
 use velocity_sync::{ContentHash, FileId, ManifestLimits};
 
 use super::pg_table::{Table, TableError};
 use super::store::{
-    Change, CheckpointWrite, ForeignChange, Job, Loaded, Pending, Step, StorageError, Store,
-    checkpoint_state, now_rfc3339, on_conflict, warn_id_in_other_project,
+    Change, CheckpointWrite, Job, Loaded, Pending, Step, StorageError, Store, checkpoint_state,
+    now_rfc3339, on_conflict, warn_id_in_other_project,
 };
 
 /// The server's own tables and the `project_files` trigger (idempotent).
@@ -374,7 +376,7 @@ impl PgStore {
         tx: &mut Transaction<'_>,
         project: Uuid,
         head: u64,
-    ) -> Result<Vec<ForeignChange>, StorageError> {
+    ) -> Result<Vec<ForeignWrite>, StorageError> {
         let key = project.to_string();
         let rows = tx.query(
             "WITH taken AS (
@@ -417,7 +419,7 @@ impl PgStore {
                     }
                 }
             };
-            out.push(ForeignChange { file, row, base });
+            out.push(ForeignWrite { file, row, base });
         }
         Ok(out)
     }
@@ -707,8 +709,16 @@ impl Store for PgStore {
         let decoded = rows
             .into_values()
             .map(|row| shape.decode(&row, MismatchPolicy::Report));
-        let (manifest, blobs) =
-            checkpoint_state(project, limits, version, parent, &executable, decoded)?;
+        let (manifest, blobs) = checkpoint_state(
+            project,
+            limits,
+            &CheckpointHeader {
+                version: version as u64,
+                parent: parent.as_deref(),
+                executable_ids: &executable,
+            },
+            decoded,
+        )?;
         let mut events = Vec::new();
         for row in tx.query(
             "SELECT n, event FROM sync_ops WHERE project_id = $1::text::uuid AND n > $2 ORDER BY n",

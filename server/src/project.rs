@@ -15,11 +15,11 @@ use uuid::Uuid;
 use velocity_sync::protocol::{ClientMessage, Event, ServerMessage};
 use velocity_sync::{ClientId, FileEntry, FileId, ProjectServer, Recipient, Role, ServerConfig};
 
+use velocity_sync::foreign::{self, ForeignWrite};
+use velocity_sync::rows::written_entries;
 use velocity_sync::server::Outbound;
 
-use super::store::{
-    Batch, CheckpointWrite, ForeignChange, Job, Pending, StorageError, written_entries,
-};
+use super::store::{Batch, CheckpointWrite, Job, Pending, StorageError};
 use super::worker::StoreHandle;
 
 /// Messages a project task takes.
@@ -494,9 +494,9 @@ impl Task {
 
     /// A foreign write to `project_files`, applied as one more ordered
     /// event of the built-in database client (see [`super::foreign`]).
-    fn foreign(&mut self, change: ForeignChange) {
+    fn foreign(&mut self, change: ForeignWrite) {
         let seq = self.server.event_number() + 1;
-        for message in super::foreign::messages(&self.server, change, seq) {
+        for message in foreign::messages(&self.server, change, seq) {
             tracing::debug!(project = %self.project, kind = message.name(), "foreign write");
             self.server.handle(DATABASE_CLIENT, message);
         }

@@ -2,7 +2,6 @@
 //! to date at checkpoints) plus our ops log of every event since, so that a
 //! restarted server loses no acknowledged edit.
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -10,13 +9,14 @@ use rusqlite::types::{Value as SqlValue, ValueRef};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 use uuid::Uuid;
+use velocity_sync::foreign::ForeignWrite;
 use velocity_sync::protocol::{Event, EventChange};
 use velocity_sync::rows::{
-    DecodedRow, MismatchPolicy, Row, RowContext, RowShape, decode_row, encode_row,
+    CheckpointHeader, DecodedRow, MismatchPolicy, Row, RowContext, RowShape, decode_row,
+    encode_row, load_checkpoint,
 };
 use velocity_sync::{
-    BlobStore, ContentHash, FileEntry, FileId, Manifest, ManifestId, ManifestLimits,
-    MemoryBlobStore,
+    ContentHash, FileEntry, FileId, Manifest, ManifestId, ManifestLimits, MemoryBlobStore,
 };
 
 /// The schema the SQLite store creates at start (idempotent).
@@ -35,27 +35,13 @@ pub enum StorageError {
         /// What serde said.
         source: serde_json::Error,
     },
-    /// A stored list of executable file ids that does not parse.
-    #[error("sync_projects.executable_ids of {project} is not a JSON list of ids: {source}")]
-    BadExecutableIds {
-        /// The project.
-        project: Uuid,
-        /// What serde said.
-        source: serde_json::Error,
-    },
-    /// A stored manifest id that does not parse.
-    #[error("sync_projects.manifest_parent of {project} is not a manifest id")]
-    BadManifestId {
-        /// The project.
-        project: Uuid,
-    },
-    /// The rows do not form a manifest.
-    #[error("project_files rows of {project} do not form a manifest: {source}")]
-    Manifest {
+    /// A checkpoint (rows and header) that does not load.
+    #[error("checkpoint of project {project}: {source}")]
+    Checkpoint {
         /// The project.
         project: Uuid,
         /// Why.
-        source: velocity_sync::ManifestError,
+        source: velocity_sync::rows::CheckpointError,
     },
     /// A row the codec refused.
     #[error("project_files row of {project}: {source}")]
@@ -100,9 +86,7 @@ impl StorageError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::BadEvent { .. } => "storage.bad_event",
-            Self::BadExecutableIds { .. } => "storage.bad_executable_ids",
-            Self::BadManifestId { .. } => "storage.bad_manifest_id",
-            Self::Manifest { .. } => "storage.manifest",
+            Self::Checkpoint { .. } => "storage.checkpoint",
             Self::Row { .. } => "storage.row",
             Self::Sqlite(_) => "storage.sqlite",
             Self::Postgres(_) => "storage.postgres",
@@ -145,18 +129,6 @@ pub struct CheckpointWrite {
     pub executable: Vec<FileId>,
 }
 
-/// A `project_files` row written by code other than this server (found by
-/// the trigger of `sql/pg_sync.sql`), as it was written.
-#[derive(Debug)]
-pub struct ForeignChange {
-    /// The row's id.
-    pub file: FileId,
-    /// The row decoded with the table's codec; `None` when it was deleted.
-    pub row: Option<DecodedRow>,
-    /// The `content` column the write replaced (updates only).
-    pub base: Option<String>,
-}
-
 /// What the store found when it took a project's ordering lock: events
 /// other instances committed after this one's last, and foreign writes.
 #[derive(Debug, Default)]
@@ -164,7 +136,7 @@ pub struct Pending {
     /// Events to replay first, in order.
     pub events: Vec<Event>,
     /// Foreign writes to apply, oldest first.
-    pub foreign: Vec<ForeignChange>,
+    pub foreign: Vec<ForeignWrite>,
 }
 
 /// What one ordering step commits, in one transaction.
@@ -365,8 +337,16 @@ impl Store for SqliteStore {
             .rows(project)?
             .into_iter()
             .map(|row| decode_row(&row, MismatchPolicy::Report));
-        let (manifest, blobs) =
-            checkpoint_state(project, limits, version, parent, &executable, decoded)?;
+        let (manifest, blobs) = checkpoint_state(
+            project,
+            limits,
+            &CheckpointHeader {
+                version: version as u64,
+                parent: parent.as_deref(),
+                executable_ids: &executable,
+            },
+            decoded,
+        )?;
         let mut stmt = self
             .conn
             .prepare("SELECT n, event FROM sync_ops WHERE project_id = ?1 AND n > ?2 ORDER BY n")?;
@@ -496,43 +476,24 @@ fn write_checkpoint(
     Ok(())
 }
 
-/// The manifest and contents a checkpoint's rows hold, from the decoded
-/// rows and the header stored beside them (manifest version, parent id,
-/// executable ids as JSON); for both stores.
+/// A project's checkpoint loaded from its decoded `project_files` rows and
+/// the header stored beside them, for both stores; what rows said that
+/// their decoder did not believe is logged.
 ///
 /// # Errors
-/// [`StorageError`] naming the project and what does not read.
+/// [`StorageError::Checkpoint`] naming the project and what does not read.
 pub fn checkpoint_state(
     project: Uuid,
     limits: ManifestLimits,
-    version: i64,
-    parent: Option<String>,
-    executable: &str,
+    header: &CheckpointHeader<'_>,
     rows: impl IntoIterator<Item = Result<DecodedRow, velocity_sync::RowError>>,
 ) -> Result<(Manifest, MemoryBlobStore), StorageError> {
-    let executable: Vec<FileId> = serde_json::from_str(executable)
-        .map_err(|source| StorageError::BadExecutableIds { project, source })?;
-    let parent = parent
-        .map(|text| ManifestId::from_hex(&text))
-        .transpose()
-        .map_err(|_| StorageError::BadManifestId { project })?;
-    let mut blobs = MemoryBlobStore::default();
-    let mut entries = Vec::new();
-    for decoded in rows {
-        let decoded = decoded.map_err(|source| StorageError::Row { project, source })?;
-        for issue in &decoded.issues {
-            tracing::warn!(%project, %issue, "project_files row");
-        }
-        blobs.insert(decoded.content);
-        let mut entry = decoded.entry;
-        entry.executable = entry.id.is_some_and(|id| executable.contains(&id));
-        entries.push(entry);
+    let loaded = load_checkpoint(limits, header, rows)
+        .map_err(|source| StorageError::Checkpoint { project, source })?;
+    for (path, issue) in &loaded.issues {
+        tracing::warn!(%project, %path, %issue, "project_files row");
     }
-    let mut manifest = Manifest::with_limits(limits);
-    manifest
-        .extend(entries)
-        .map_err(|source| StorageError::Manifest { project, source })?;
-    Ok((manifest.with_header(version as u64, parent), blobs))
+    Ok((loaded.manifest, loaded.blobs))
 }
 
 /// The upsert clause of a checkpoint row with `columns`, for both stores:
@@ -560,15 +521,6 @@ pub fn warn_id_in_other_project(project: Uuid, id: impl std::fmt::Display, path:
         code = "store.id_in_other_project",
         "file id already names a file of another project; row not written"
     );
-}
-
-/// Rows written at the last checkpoint, by id (to write only what changed).
-pub fn written_entries(manifest: &Manifest) -> HashMap<FileId, FileEntry> {
-    manifest
-        .entries()
-        .into_iter()
-        .filter_map(|entry| entry.id.map(|id| (id, entry)))
-        .collect()
 }
 
 /// Now as RFC 3339 UTC with milliseconds (`2026-11-25T03:54:03.123Z`).

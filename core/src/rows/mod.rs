@@ -133,10 +133,14 @@ use crate::entry::{FileEntry, FileKind};
 use crate::hash::{ContentHash, Sha256Digest};
 use crate::path::{FilePath, PathError};
 
+mod checkpoint;
 mod decode;
 mod encode;
 mod file_type;
 
+pub use checkpoint::{
+    CheckpointError, CheckpointHeader, LoadedCheckpoint, load_checkpoint, written_entries,
+};
 pub use file_type::file_type_for;
 
 /// A `project_files` row as callers see it: a JSON object (Supabase,

@@ -1,4 +1,4 @@
-//! Writes to `project_files` by code other than this server (the editor's
+//! Writes to `project_files` by code other than the sync server (the editor's
 //! `saveFile`, the orchestrator's template inserts, a SQL console), turned
 //! into the protocol message an editor would have sent, so they are ordered,
 //! logged and broadcast like any edit.
@@ -15,19 +15,32 @@
 //!   `file:update`;
 //! - a row whose path changed is a `file:rename` first.
 
-use velocity_sync::protocol::{
+use crate::entry::{FileId, FileKind};
+use crate::ot::{Side, TextOp};
+use crate::protocol::{
     Bytes, ClientMessage, CreateRequest, DeleteRequest, Edit, LegacyUpdate, RenameRequest,
     UpdateRequest,
 };
-use velocity_sync::{FileId, FileKind, ProjectServer, Side, TextOp};
+use crate::rows::DecodedRow;
+use crate::server::ProjectServer;
 
-use super::store::ForeignChange;
+/// A `project_files` row written by code other than the server (found by a
+/// database trigger), as it was written.
+#[derive(Debug)]
+pub struct ForeignWrite {
+    /// The row's id.
+    pub file: FileId,
+    /// The row decoded with the table's codec; `None` when it was deleted.
+    pub row: Option<DecodedRow>,
+    /// The `content` column the write replaced (updates only).
+    pub base: Option<String>,
+}
 
 /// The messages that apply `change` to `server`, numbered from `seq` (tree
 /// requests): a `file:rename` when the row moved, then the content change;
 /// none when there is nothing to do (the row already matches, a delete of
 /// an unknown file).
-pub fn messages(server: &ProjectServer, change: ForeignChange, seq: u64) -> Vec<ClientMessage> {
+pub fn messages(server: &ProjectServer, change: ForeignWrite, seq: u64) -> Vec<ClientMessage> {
     let current = server.manifest().get_by_id(&change.file);
     match (change.row, current) {
         (None, Some(_)) => vec![ClientMessage::Delete(DeleteRequest {
@@ -110,7 +123,7 @@ fn whole_content(id: FileId, seq: u64, bytes: Vec<u8>) -> ClientMessage {
 /// first where both insert at one spot). `None` when an op cannot be built.
 ///
 /// ```
-/// use velocity_sync_server::foreign::merge3;
+/// use velocity_sync::foreign::merge3;
 /// let merged = merge3("let a = 1;\n", "let a = 1;\n// live\n", "let a = 2;\n");
 /// assert_eq!(merged.as_deref(), Some("let a = 2;\n// live\n"));
 /// ```
