@@ -3,9 +3,9 @@
 //! Per sequential trace, group `replay/<trace>`:
 //! - `rope`: the patches straight into a `jumprope::JumpRope` (the floor);
 //! - `rope_buf`: the same into `jumprope::JumpRopeBuf`;
-//! - `textop_apply`: each txn built as a `TextOp` and applied to a `Document`;
+//! - `textop_apply`: each txn built as a `TextOp` and applied to a `TextDocument`;
 //! - `submit`: each txn built as a `TextOp` and sent through
-//!   `Document::submit` (dedupe table, history, transform path);
+//!   `TextDocument::submit` (dedupe table, history, transform path);
 //! - `submit_prebuilt`: the same with the ops built beforehand;
 //! - `ot_crate`: the `operational-transform` crate (Rust port of ot.js)
 //!   applying the same edits as ops to a `String`. It copies the text on
@@ -13,7 +13,7 @@
 //!   others get one timed run each in a table after the benches.
 //!
 //! `replay/friendsforever-concurrent`: a recorded run of the concurrent trace
-//! (two `Client`s, one server `Document`, lazy delivery) replayed with fresh
+//! (two `TextClient`s, one server `TextDocument`, lazy delivery) replayed with fresh
 //! clients and server. `ot/*`: micro-benches of transform and compose.
 //! After the benches, a table of the memory held by finished documents.
 
@@ -22,7 +22,8 @@ use std::hint::black_box;
 use criterion::{BatchSize, Criterion, Throughput};
 use jumprope::{JumpRope, JumpRopeBuf};
 use operational_transform::OperationSeq;
-use velocity_sync::{Document, Side, TextOp};
+use velocity_sync::ot::Side;
+use velocity_sync::{TextDocument, TextOp};
 use velocity_sync_benches::{Trace, concurrent, record_concurrent, replay_concurrent, sequential};
 
 fn op_of(len: usize, patches: &[(usize, usize, String)]) -> TextOp {
@@ -63,8 +64,8 @@ fn rope_buf(trace: &Trace) -> usize {
     rope.len_chars()
 }
 
-fn textop_apply(trace: &Trace) -> Document {
-    let mut doc = Document::from_text(&trace.start);
+fn textop_apply(trace: &Trace) -> TextDocument {
+    let mut doc = TextDocument::from_text(&trace.start);
     for txn in &trace.txns {
         let op = op_of(doc.len_chars(), &txn.patches);
         doc.apply(&op).expect("op fits");
@@ -72,8 +73,8 @@ fn textop_apply(trace: &Trace) -> Document {
     doc
 }
 
-fn submit(trace: &Trace) -> Document {
-    let mut doc = Document::from_text(&trace.start);
+fn submit(trace: &Trace) -> TextDocument {
+    let mut doc = TextDocument::from_text(&trace.start);
     for (seq, txn) in trace.txns.iter().enumerate() {
         let op = op_of(doc.len_chars(), &txn.patches);
         doc.submit(1, seq as u64, doc.rev(), op).expect("op fits");
@@ -94,8 +95,8 @@ fn prebuilt_ops(trace: &Trace) -> Vec<TextOp> {
         .collect()
 }
 
-fn submit_prebuilt(start: &str, ops: Vec<TextOp>) -> Document {
-    let mut doc = Document::from_text(start);
+fn submit_prebuilt(start: &str, ops: Vec<TextOp>) -> TextDocument {
+    let mut doc = TextDocument::from_text(start);
     for (seq, op) in ops.into_iter().enumerate() {
         doc.submit(1, seq as u64, doc.rev(), op).expect("op fits");
     }

@@ -6,7 +6,8 @@ use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
-use velocity_sync::{Client, Document, Submission, TextOp};
+use velocity_sync::ot::Submission;
+use velocity_sync::{TextClient, TextDocument, TextOp};
 
 /// One patch: `(pos, deleted, inserted)` in code points.
 pub type Patch = (usize, usize, String);
@@ -190,13 +191,13 @@ pub fn record_concurrent(trace: &Trace) -> Vec<Event> {
     }
 
     let mut events = Vec::new();
-    let mut server = Document::new().with_history_limit(1 << 20);
+    let mut server = TextDocument::new().with_history_limit(1 << 20);
     let mut log: Vec<(usize, usize, u64, TextOp)> = Vec::new();
     let mut transit: Vec<VecDeque<(Submission, usize)>> = vec![VecDeque::new(); n];
     let mut at_server = vec![0; n];
-    let mut clients: Vec<Client> = (0..n).map(|a| Client::new(a as u64, 0)).collect();
-    let mut texts: Vec<Document> = (0..n)
-        .map(|_| Document::new().with_history_limit(1))
+    let mut clients: Vec<TextClient> = (0..n).map(|a| TextClient::new(a as u64, 0)).collect();
+    let mut texts: Vec<TextDocument> = (0..n)
+        .map(|_| TextDocument::new().with_history_limit(1))
         .collect();
     let mut read = vec![0; n];
     let mut seen = vec![vec![0; n]; n];
@@ -339,13 +340,13 @@ pub fn record_concurrent(trace: &Trace) -> Vec<Event> {
 ///
 /// # Panics
 /// When an op does not fit (the recording is inconsistent).
-pub fn replay_concurrent(agents: usize, events: &[Event]) -> Document {
-    let mut server = Document::new().with_history_limit(1 << 20);
+pub fn replay_concurrent(agents: usize, events: &[Event]) -> TextDocument {
+    let mut server = TextDocument::new().with_history_limit(1 << 20);
     let mut log: Vec<(usize, u64, TextOp)> = Vec::new();
     let mut transit: Vec<VecDeque<Submission>> = vec![VecDeque::new(); agents];
-    let mut clients: Vec<Client> = (0..agents).map(|a| Client::new(a as u64, 0)).collect();
-    let mut texts: Vec<Document> = (0..agents)
-        .map(|_| Document::new().with_history_limit(1))
+    let mut clients: Vec<TextClient> = (0..agents).map(|a| TextClient::new(a as u64, 0)).collect();
+    let mut texts: Vec<TextDocument> = (0..agents)
+        .map(|_| TextDocument::new().with_history_limit(1))
         .collect();
     let mut read = vec![0; agents];
     for event in events {

@@ -1,58 +1,4 @@
 //! Changesets: what a receiver needs to go from one manifest to the next.
-//!
-//! A [`Changeset`] is a manifest [`Diff`] plus the content the receiver does
-//! not have yet. For each new content hash it carries one of:
-//! - the whole blob (as text, or base64 for binary);
-//! - a **delta** against content the receiver already holds: byte ranges to
-//!   copy from the old content and text to insert, found by a line diff
-//!   (`imara-diff`, Myers with git's heuristics), used when it is smaller
-//!   than the blob;
-//! - nothing at all: a *reference*. A hash a change names but the changeset
-//!   does not carry must already be in the receiver's [`BlobStore`] (every
-//!   blob of the base manifest, or anything the sender knows it has).
-//!
-//! Applying checks the base manifest id first and the target id after, checks
-//! every blob's hash and size, and touches nothing (neither manifest nor
-//! store) unless everything checks out.
-//!
-//! ```
-//! use velocity_sync::{BlobStore, Changeset, FileEntry, FilePath, Manifest, MemoryBlobStore};
-//! # fn main() -> Result<(), velocity_sync::Error> {
-//! let mut sender = MemoryBlobStore::default();
-//! let old = "line one\nline two\n".repeat(500);
-//! let new = old.replacen("two", "2", 1);
-//! let path = FilePath::parse("notes.txt")?;
-//! let a = Manifest::from_entries([FileEntry::from_content(path.clone(), old.as_bytes())])?;
-//! sender.insert(old.clone().into_bytes());
-//! let mut b = a.successor();
-//! b.insert(FileEntry::from_content(path, new.as_bytes()))?;
-//! sender.insert(new.clone().into_bytes());
-//!
-//! let changeset = Changeset::between(&a, &b, &sender)?;
-//! let wire = changeset.to_json();
-//! assert!(wire.len() < new.len()); // a delta, not the whole file
-//!
-//! let mut receiver = MemoryBlobStore::default();
-//! receiver.insert(old.into_bytes());
-//! let decoded = Changeset::from_json(&wire)?;
-//! assert_eq!(decoded.apply(&a, &mut receiver)?, b);
-//! assert!(receiver.has(&b.entries()[0].hash));
-//! # Ok(())
-//! # }
-//! ```
-//!
-//! # JSON form (format 1)
-//! ```json
-//! { "format": 1,
-//!   "diff": { "base": "<manifest id>", "target": "<manifest id>", "target_version": 2,
-//!             "target_parent": "<manifest id>", "changes": [ { "op": "modified", "old": {…}, "new": {…} } ] },
-//!   "contents": [
-//!     { "hash": "<blake3>", "text": "whole text" },
-//!     { "hash": "<blake3>", "base64": "AAEC" },
-//!     { "hash": "<blake3>", "delta": { "base": "<blake3>", "ops": [[0, 120], "inserted\n", [130, 42]] } } ] }
-//! ```
-//! A delta op `[start, len]` copies `len` bytes from offset `start` of the base
-//! content; a string inserts its UTF-8 bytes.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -60,11 +6,11 @@ use std::sync::Arc;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
+use crate::blob::{Blob, BlobError, BlobStore};
 use crate::entry::FileKind;
 use crate::hash::ContentHash;
 use crate::manifest::{Diff, Manifest, ManifestError};
 use crate::path::FilePath;
-use crate::store::{Blob, BlobStore, StoreError};
 
 /// The changeset format this crate writes and reads.
 pub const CHANGESET_FORMAT: u32 = 1;
@@ -205,13 +151,11 @@ impl ChangesetError {
     }
 }
 
-impl From<StoreError> for ChangesetError {
-    fn from(error: StoreError) -> Self {
+impl From<BlobError> for ChangesetError {
+    fn from(error: BlobError) -> Self {
         match error {
-            StoreError::HashMismatch { expected, actual } => {
-                Self::HashMismatch { expected, actual }
-            }
-            StoreError::Missing { hash } => Self::UnexpectedContent { hash },
+            BlobError::HashMismatch { expected, actual } => Self::HashMismatch { expected, actual },
+            BlobError::Missing { hash } => Self::UnexpectedContent { hash },
         }
     }
 }
@@ -360,6 +304,62 @@ impl TryFrom<WireContent> for Content {
 }
 
 /// A manifest diff plus the content the receiver lacks.
+///
+/// Changesets: what a receiver needs to go from one manifest to the next.
+///
+/// A [`Changeset`] is a manifest [`Diff`] plus the content the receiver does
+/// not have yet. For each new content hash it carries one of:
+/// - the whole blob (as text, or base64 for binary);
+/// - a **delta** against content the receiver already holds: byte ranges to
+///   copy from the old content and text to insert, found by a line diff
+///   (`imara-diff`, Myers with git's heuristics), used when it is smaller
+///   than the blob;
+/// - nothing at all: a *reference*. A hash a change names but the changeset
+///   does not carry must already be in the receiver's [`BlobStore`] (every
+///   blob of the base manifest, or anything the sender knows it has).
+///
+/// Applying checks the base manifest id first and the target id after, checks
+/// every blob's hash and size, and touches nothing (neither manifest nor
+/// store) unless everything checks out.
+///
+/// ```
+/// use velocity_sync::{BlobStore, Changeset, FileEntry, FilePath, Manifest, MemoryBlobStore};
+/// # fn main() -> Result<(), velocity_sync::Error> {
+/// let mut sender = MemoryBlobStore::default();
+/// let old = "line one\nline two\n".repeat(500);
+/// let new = old.replacen("two", "2", 1);
+/// let path = FilePath::parse("notes.txt")?;
+/// let a = Manifest::from_entries([FileEntry::from_content(path.clone(), old.as_bytes())])?;
+/// sender.insert(old.clone().into_bytes());
+/// let mut b = a.successor();
+/// b.insert(FileEntry::from_content(path, new.as_bytes()))?;
+/// sender.insert(new.clone().into_bytes());
+///
+/// let changeset = Changeset::between(&a, &b, &sender)?;
+/// let wire = changeset.to_json();
+/// assert!(wire.len() < new.len()); // a delta, not the whole file
+///
+/// let mut receiver = MemoryBlobStore::default();
+/// receiver.insert(old.into_bytes());
+/// let decoded = Changeset::from_json(&wire)?;
+/// assert_eq!(decoded.apply(&a, &mut receiver)?, b);
+/// assert!(receiver.has(&b.entries()[0].hash));
+/// # Ok(())
+/// # }
+/// ```
+///
+/// # JSON form (format 1)
+/// ```json
+/// { "format": 1,
+///   "diff": { "base": "<manifest id>", "target": "<manifest id>", "target_version": 2,
+///             "target_parent": "<manifest id>", "changes": [ { "op": "modified", "old": {…}, "new": {…} } ] },
+///   "contents": [
+///     { "hash": "<blake3>", "text": "whole text" },
+///     { "hash": "<blake3>", "base64": "AAEC" },
+///     { "hash": "<blake3>", "delta": { "base": "<blake3>", "ops": [[0, 120], "inserted\n", [130, 42]] } } ] }
+/// ```
+/// A delta op `[start, len]` copies `len` bytes from offset `start` of the base
+/// content; a string inserts its UTF-8 bytes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Changeset {
     /// Always [`CHANGESET_FORMAT`] when written by this version.
@@ -675,9 +675,9 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+    use crate::blob::MemoryBlobStore;
     use crate::entry::{FileEntry, FileId};
     use crate::manifest::Change;
-    use crate::store::MemoryBlobStore;
 
     fn path(text: &str) -> FilePath {
         FilePath::parse(text).unwrap()

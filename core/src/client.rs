@@ -1,32 +1,21 @@
 //! [`ProjectClient`]: a participant's side of the protocol, for the editor
 //! and the container agent alike.
-//!
-//! It holds the manifest the server confirmed, the content store, and for
-//! every text file being edited an OT [`Client`] with the local and the
-//! confirmed text. Local changes become messages ([`poll_outbound`]); server
-//! messages are applied in event order ([`handle`]), duplicates are ignored,
-//! and a gap (an event it cannot place) makes it ask for a catch-up itself.
-//! What it applied comes out as [`ClientEvent`]s ([`poll_event`]) that a UI
-//! or a disk writer consumes, so an agent writes only what changed.
-//!
-//! [`poll_outbound`]: ProjectClient::poll_outbound
-//! [`handle`]: ProjectClient::handle
-//! [`poll_event`]: ProjectClient::poll_event
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
+use crate::blob::{BlobStore, MemoryBlobStore};
 use crate::entry::{FileEntry, FileId, FileKind};
 use crate::hash::ContentHash;
 use crate::hydrate::{Hydrator, Progress};
 use crate::manifest::{Change, Manifest, ManifestId};
-use crate::ot::{Bias, Client, ClientId, LiveText, Side, TextOp, Utf16Change};
+use crate::ot::{Bias, ClientId, LiveText, Side, Utf16Change};
 use crate::path::FilePath;
 use crate::protocol::{
     Ack, Bytes, CatchUp, ClientMessage, CreateRequest, Cursor, DeleteRequest, Edit, Event,
     EventChange, Hello, PresenceEvent, PresenceRequest, RenameRequest, Rung, ServerMessage,
     UpdateRequest,
 };
-use crate::store::{BlobStore, MemoryBlobStore};
+use crate::{TextClient, TextOp};
 
 /// What a [`ProjectClient`] applied, for the UI or the disk writer.
 ///
@@ -115,7 +104,7 @@ pub enum ClientError {
     },
     /// The op does not fit the local text.
     #[error(transparent)]
-    Ot(#[from] crate::ot::OtError),
+    Ot(#[from] crate::OtError),
 }
 
 impl ClientError {
@@ -168,7 +157,7 @@ const MAX_HAVE: usize = 10_000;
 /// One text file's live state.
 #[derive(Debug, Clone)]
 struct TextState {
-    ot: Client,
+    ot: TextClient,
     /// What the user sees: confirmed text plus unconfirmed local edits (a
     /// rope with UTF-16 metrics: a keystroke costs a rope edit, not a copy
     /// or a scan of the text).
@@ -198,7 +187,22 @@ struct Incoming {
     hydrator: Hydrator,
 }
 
-/// A participant's project state. See the [module docs](self).
+/// A participant's project state.
+///
+/// [`ProjectClient`]: a participant's side of the protocol, for the editor
+/// and the container agent alike.
+///
+/// It holds the manifest the server confirmed, the content store, and for
+/// every text file being edited an OT [`TextClient`] with the local and the
+/// confirmed text. Local changes become messages ([`poll_outbound`]); server
+/// messages are applied in event order ([`handle`]), duplicates are ignored,
+/// and a gap (an event it cannot place) makes it ask for a catch-up itself.
+/// What it applied comes out as [`ClientEvent`]s ([`poll_event`]) that a UI
+/// or a disk writer consumes, so an agent writes only what changed.
+///
+/// [`poll_outbound`]: ProjectClient::poll_outbound
+/// [`handle`]: ProjectClient::handle
+/// [`poll_event`]: ProjectClient::poll_event
 #[derive(Debug)]
 pub struct ProjectClient {
     id: ClientId,
@@ -306,7 +310,7 @@ impl ProjectClient {
     /// A content by hash, if this client holds it: what a disk writer needs
     /// for a [`ClientEvent::Created`] or [`ClientEvent::Replaced`] that
     /// arrives while a snapshot is still being received.
-    pub fn blob(&self, hash: &ContentHash) -> Option<crate::store::Blob> {
+    pub fn blob(&self, hash: &ContentHash) -> Option<crate::blob::Blob> {
         self.store.get(hash)
     }
 
@@ -470,9 +474,9 @@ impl ProjectClient {
 
     /// An OT client for `id` at `rev` that continues this participant's
     /// sequence numbers for the file.
-    fn new_ot(&self, id: FileId, rev: u64) -> Client {
+    fn new_ot(&self, id: FileId, rev: u64) -> TextClient {
         let next = self.text_seqs.get(&id).copied().unwrap_or(1);
-        Client::new(self.id, rev).with_next_seq(next)
+        TextClient::new(self.id, rev).with_next_seq(next)
     }
 
     /// Drops a file's live state, remembering where its numbering stands.
@@ -502,7 +506,7 @@ impl ProjectClient {
 
     /// Applies an editor's change list (UTF-16 offsets into the local text,
     /// as Monaco's `onDidChangeModelContent` gives them) as one local edit
-    /// and returns it with its inverse (for [`UndoManager::record_inverse`](crate::UndoManager::record_inverse)).
+    /// and returns it with its inverse (for [`UndoManager::record_inverse`](crate::ot::UndoManager::record_inverse)).
     /// The offsets are placed with the text's own UTF-16 metrics: no scan
     /// of the text.
     ///

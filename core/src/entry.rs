@@ -1,29 +1,4 @@
 //! File entries: what a manifest knows about one file or empty directory.
-//!
-//! A [`FileEntry`] has a stable [`FileId`] (the `project_files.id` UUID; a
-//! rename keeps it), a [`FilePath`], a [`FileKind`], its size and
-//! [`ContentHash`], the executable bit and a revision counter. Content itself
-//! lives in a blob store; entries only point at it.
-//!
-//! # Text or binary
-//! [`FileKind::classify`] decides: bytes that are valid UTF-8 and contain no
-//! NUL are [`FileKind::Text`]; everything else is [`FileKind::Binary`]. The
-//! empty file is text. A UTF-8 byte-order mark is valid UTF-8, so a file that
-//! starts with one is text and the mark stays part of its content (it is never
-//! stripped or added). UTF-16 files, with or without a BOM, are binary.
-//! Content is always kept byte-exact: line endings, BOM and the presence or
-//! absence of a final newline survive every round trip.
-//!
-//! ```
-//! use velocity_sync::{FileEntry, FileKind, FilePath};
-//! # fn main() -> Result<(), velocity_sync::Error> {
-//! let entry = FileEntry::from_content(FilePath::parse("index.html")?, b"<h1>hi</h1>\r\n");
-//! assert_eq!(entry.kind, FileKind::Text);
-//! assert_eq!(entry.size, 13);
-//! assert_eq!(FileKind::classify(b"\x89PNG\r\n\x1a\n\0"), FileKind::Binary);
-//! # Ok(())
-//! # }
-//! ```
 
 use std::fmt;
 use std::str::FromStr;
@@ -193,6 +168,33 @@ impl FromStr for FileKind {
 }
 
 /// One file (or explicit directory) of a project at one version.
+///
+/// File entries: what a manifest knows about one file or empty directory.
+///
+/// A [`FileEntry`] has a stable [`FileId`] (the `project_files.id` UUID; a
+/// rename keeps it), a [`FilePath`], a [`FileKind`], its size and
+/// [`ContentHash`], the executable bit and a revision counter. Content itself
+/// lives in a blob store; entries only point at it.
+///
+/// # Text or binary
+/// [`FileKind::classify`] decides: bytes that are valid UTF-8 and contain no
+/// NUL are [`FileKind::Text`]; everything else is [`FileKind::Binary`]. The
+/// empty file is text. A UTF-8 byte-order mark is valid UTF-8, so a file that
+/// starts with one is text and the mark stays part of its content (it is never
+/// stripped or added). UTF-16 files, with or without a BOM, are binary.
+/// Content is always kept byte-exact: line endings, BOM and the presence or
+/// absence of a final newline survive every round trip.
+///
+/// ```
+/// use velocity_sync::{FileEntry, FileKind, FilePath};
+/// # fn main() -> Result<(), velocity_sync::Error> {
+/// let entry = FileEntry::from_content(FilePath::parse("index.html")?, b"<h1>hi</h1>\r\n");
+/// assert_eq!(entry.kind, FileKind::Text);
+/// assert_eq!(entry.size, 13);
+/// assert_eq!(FileKind::classify(b"\x89PNG\r\n\x1a\n\0"), FileKind::Binary);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct FileEntry {
     /// Stable id; `None` for files that came without one (the editor's

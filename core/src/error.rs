@@ -1,24 +1,26 @@
 //! The crate's error type: one enum per concern, gathered in [`Error`].
-//!
-//! Every error has a stable, dotted [`code`](Error::code) such as
-//! `"path.parent_segment"`. Codes never change meaning once released; the
-//! WASM and C bindings hand them to callers unchanged, so a program can branch
-//! on a code while showing the message to a person.
 
+use crate::OtError;
+use crate::blob::BlobError;
 use crate::changeset::ChangesetError;
 use crate::client::ClientError;
 use crate::entry::EntryError;
 use crate::hash::HashError;
 use crate::hydrate::HydrateError;
 use crate::manifest::ManifestError;
-use crate::ot::OtError;
 use crate::path::PathError;
 use crate::protocol::ProtocolError;
 use crate::rows::RowError;
 use crate::server::SyncError;
-use crate::store::StoreError;
 
 /// Any error produced by `velocity-sync`.
+///
+/// The crate's error type: one enum per concern, gathered in [`Error`].
+///
+/// Every error has a stable, dotted [`code`](Error::code) such as
+/// `"path.parent_segment"`. Codes never change meaning once released; the
+/// WASM and C bindings hand them to callers unchanged, so a program can branch
+/// on a code while showing the message to a person.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -57,7 +59,7 @@ pub enum Error {
     Sync(#[from] SyncError),
     /// A blob store refused or lacked a blob.
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(#[from] BlobError),
 }
 
 impl Error {

@@ -15,8 +15,9 @@
 //!   `file:update`;
 //! - a row whose path changed is a `file:rename` first.
 
+use crate::TextOp;
 use crate::entry::{FileId, FileKind};
-use crate::ot::{Side, TextOp};
+use crate::ot::Side;
 use crate::protocol::{
     Bytes, ClientMessage, CreateRequest, DeleteRequest, Edit, LegacyUpdate, RenameRequest,
     UpdateRequest,

@@ -17,7 +17,7 @@
 //!   package that takes a receiver from one manifest to the next;
 //! - [`rows`]: codecs for the platform's `project_files` rows;
 //! - [`ot`]: operational transform for live text editing ([`TextOp`],
-//!   [`Document`], [`Client`]).
+//!   [`TextDocument`], [`TextClient`]).
 //!
 //! - [`ProjectServer`] / [`ProjectClient`]: the authority and a participant,
 //!   speaking the [`protocol`] (see `PROTOCOL.md`); [`hydrate`] plans bring a
@@ -76,41 +76,42 @@
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
-pub mod changeset;
-pub mod client;
-pub mod entry;
-pub mod error;
+mod blob;
+mod changeset;
+mod client;
+mod entry;
+mod error;
 pub mod foreign;
-pub mod hash;
+mod hash;
 pub mod hydrate;
-pub mod manifest;
+mod manifest;
 mod nfc;
 pub mod ot;
-pub mod path;
+mod path;
 pub mod protocol;
 pub mod rows;
-pub mod server;
+mod server;
 mod sort;
-pub mod store;
 pub mod token;
 mod wire;
 
-pub use changeset::{Changeset, ChangesetError, Content, DeltaOp, Payload};
+// The working set, at the root; everything else lives in its module
+// (`ot`, `protocol`, `hydrate`, `rows`, `foreign`, `token`). One path per type.
+pub use blob::{Blob, BlobError, BlobStore, MemoryBlobStore, Verified};
+pub use changeset::{
+    CHANGESET_FORMAT, Changeset, ChangesetError, Content, DeltaOp, MAX_DELTA_INPUT, Payload,
+};
 pub use client::{ClientError, ClientEvent, LocalEdit, ProjectClient};
 pub use entry::{EntryError, FileEntry, FileId, FileKind};
 pub use error::{Error, Result};
 pub use hash::{ContentHash, HashError, Sha256Digest, hash_both};
 pub use manifest::{Change, Diff, Manifest, ManifestError, ManifestId, ManifestLimits};
-pub use ot::{
-    Bias, Client, ClientId, ClientState, Component, Document, OtError, ResyncRequired, Side,
-    Submission, Submitted, TextOp, UndoManager, Utf16Change, Utf16Index,
-};
-pub use path::{FilePath, PathError, PortableKey};
-pub use rows::{
-    DecodedRow, MismatchPolicy, RowContext, RowError, RowIssue, RowShape, decode_row, encode_row,
-};
-pub use server::{ProjectServer, Recipient, Role, ServerConfig, SyncError};
-pub use store::{Blob, BlobStore, MemoryBlobStore, StoreError, Verified};
+pub use ot::client::TextClient;
+pub use ot::document::TextDocument;
+pub use ot::error::OtError;
+pub use ot::op::TextOp;
+pub use path::{FilePath, MAX_PATH_BYTES, MAX_SEGMENT_BYTES, PathError, PortableKey};
+pub use server::{Outbound, ProjectServer, Recipient, Role, ServerConfig, SyncError};
 
 #[cfg(doctest)]
 mod doc_tests;

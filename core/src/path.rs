@@ -1,29 +1,4 @@
 //! Validated, normalised project-relative paths.
-//!
-//! A [`FilePath`] is the one thing that stands between a hostile message and a
-//! container's disk, so it can only be built by parsing. The strict parser
-//! ([`FilePath::parse`]) accepts exactly the canonical form: `/`-separated,
-//! non-empty segments, none of them `.` or `..`, no backslash, no control
-//! character, nothing a Windows file system would reinterpret. The lenient
-//! parser ([`FilePath::parse_lenient`]) first normalises what today's callers
-//! send (a leading `/`, `./`, doubled slashes) and then applies the same rules.
-//!
-//! ```
-//! use velocity_sync::FilePath;
-//! # fn main() -> Result<(), velocity_sync::PathError> {
-//! let path = FilePath::parse("src/App.tsx")?;
-//! assert_eq!(path.file_name(), "App.tsx");
-//! assert_eq!(path.extension(), Some("tsx"));
-//! assert!(FilePath::parse("../etc/passwd").is_err());
-//! assert_eq!(FilePath::parse_lenient("/./src//main.ts")?.as_str(), "src/main.ts");
-//! # Ok(())
-//! # }
-//! ```
-//!
-//! Two different paths can still name the same file on a case-insensitive or
-//! normalising file system (`Readme.md` and `README.md`; `é` composed and
-//! decomposed). [`FilePath::portable_key`] maps both to one key so a manifest
-//! can refuse the second.
 
 use std::fmt;
 
@@ -166,6 +141,33 @@ impl PathError {
 /// A validated, normalised, project-relative path such as `src/App.tsx`.
 ///
 /// Ordering is by UTF-8 bytes. Cloning is cheap (the text is shared).
+///
+/// Validated, normalised project-relative paths.
+///
+/// A [`FilePath`] is the one thing that stands between a hostile message and a
+/// container's disk, so it can only be built by parsing. The strict parser
+/// ([`FilePath::parse`]) accepts exactly the canonical form: `/`-separated,
+/// non-empty segments, none of them `.` or `..`, no backslash, no control
+/// character, nothing a Windows file system would reinterpret. The lenient
+/// parser ([`FilePath::parse_lenient`]) first normalises what today's callers
+/// send (a leading `/`, `./`, doubled slashes) and then applies the same rules.
+///
+/// ```
+/// use velocity_sync::FilePath;
+/// # fn main() -> Result<(), velocity_sync::PathError> {
+/// let path = FilePath::parse("src/App.tsx")?;
+/// assert_eq!(path.file_name(), "App.tsx");
+/// assert_eq!(path.extension(), Some("tsx"));
+/// assert!(FilePath::parse("../etc/passwd").is_err());
+/// assert_eq!(FilePath::parse_lenient("/./src//main.ts")?.as_str(), "src/main.ts");
+/// # Ok(())
+/// # }
+/// ```
+///
+/// Two different paths can still name the same file on a case-insensitive or
+/// normalising file system (`Readme.md` and `README.md`; `é` composed and
+/// decomposed). [`FilePath::portable_key`] maps both to one key so a manifest
+/// can refuse the second.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct FilePath(std::sync::Arc<str>);
 

@@ -1,43 +1,22 @@
 //! [`ProjectServer`]: the authority for one project.
-//!
-//! It holds the manifest, one text [`Document`] per text file being edited,
-//! and the blob store. It handles create / update / delete / rename from any
-//! client, orders every change into one numbered event log, and produces the
-//! messages to send: [`ProjectServer::handle`] takes a decoded message,
-//! [`ProjectServer::poll_outbound`] yields what to send to whom. No IO, no
-//! clock: the caller decides when to [`checkpoint`](ProjectServer::checkpoint).
-//!
-//! # Tree rules (also in `PROTOCOL.md`)
-//! - **Edit vs delete**: server order decides. An edit ordered after the
-//!   delete is refused (`sync.unknown_file`); the editor drops it.
-//! - **Rename vs edit**: edits address the file id, so they follow the file.
-//! - **Two creates at one path**, **a rename onto an existing path**, **a
-//!   file where a directory is** (or the reverse), **portable-key
-//!   collisions**: the later request lands at the first free
-//!   `name (2).ext`, `name (3).ext`, … in the same directory, so nothing is
-//!   lost. A path below an existing *file* is refused (`sync.path_conflict`).
-//! - **Case-only renames** (`App.tsx` → `app.tsx`) are allowed: the file does
-//!   not collide with itself.
-//! - **Binary files** are replaced whole, last writer wins by server order.
-//! - Text sent whole (today's `{path, content}`) is diffed into an op against
-//!   the revision the sender saw, so concurrent edits still merge.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
+use crate::blob::{BlobStore, MemoryBlobStore};
 use crate::changeset::Changeset;
 use crate::entry::{FileEntry, FileId, FileKind};
 use crate::hash::ContentHash;
 use crate::hydrate::{self, HydrationOptions};
 use crate::manifest::{Change, Manifest, ManifestError, ManifestLimits};
-use crate::ot::{ClientId, Document, OtError, TextOp};
+use crate::ot::ClientId;
 use crate::path::FilePath;
 use crate::protocol::{
     Ack, Bytes, CatchUp, CheckpointFile, ClientMessage, CreateRequest, DeleteRequest, Edit,
     ErrorMessage, Event, EventChange, Hello, LegacyUpdate, PresenceEvent, PresenceRequest,
     ProtocolLimits, RenameRequest, ResyncRequired, Rung, ServerMessage, UpdateRequest,
 };
-use crate::store::{BlobStore, MemoryBlobStore};
+use crate::{OtError, TextDocument, TextOp};
 
 /// What a connection may do, from its token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -205,11 +184,35 @@ struct Applied {
 
 const APPLIED_KEPT: usize = 256;
 
-/// The authority for one project. See the [module docs](self).
+/// The authority for one project.
+///
+/// [`ProjectServer`]: the authority for one project.
+///
+/// It holds the manifest, one text [`TextDocument`] per text file being edited,
+/// and the blob store. It handles create / update / delete / rename from any
+/// client, orders every change into one numbered event log, and produces the
+/// messages to send: [`ProjectServer::handle`] takes a decoded message,
+/// [`ProjectServer::poll_outbound`] yields what to send to whom. No IO, no
+/// clock: the caller decides when to [`checkpoint`](ProjectServer::checkpoint).
+///
+/// # Tree rules (also in `PROTOCOL.md`)
+/// - **Edit vs delete**: server order decides. An edit ordered after the
+///   delete is refused (`sync.unknown_file`); the editor drops it.
+/// - **Rename vs edit**: edits address the file id, so they follow the file.
+/// - **Two creates at one path**, **a rename onto an existing path**, **a
+///   file where a directory is** (or the reverse), **portable-key
+///   collisions**: the later request lands at the first free
+///   `name (2).ext`, `name (3).ext`, … in the same directory, so nothing is
+///   lost. A path below an existing *file* is refused (`sync.path_conflict`).
+/// - **Case-only renames** (`App.tsx` → `app.tsx`) are allowed: the file does
+///   not collide with itself.
+/// - **Binary files** are replaced whole, last writer wins by server order.
+/// - Text sent whole (today's `{path, content}`) is diffed into an op against
+///   the revision the sender saw, so concurrent edits still merge.
 pub struct ProjectServer<S: BlobStore = MemoryBlobStore> {
     config: ServerConfig,
     manifest: Manifest,
-    docs: HashMap<FileId, Document>,
+    docs: HashMap<FileId, TextDocument>,
     dirty: BTreeSet<FileId>,
     store: S,
     n: u64,
@@ -411,7 +414,7 @@ impl<S: BlobStore> ProjectServer<S> {
 
     // ------------------------------------------------------------ text
 
-    fn document(&mut self, id: FileId) -> Result<&mut Document, SyncError> {
+    fn document(&mut self, id: FileId) -> Result<&mut TextDocument, SyncError> {
         let entry = self
             .manifest
             .get_by_id(&id)
@@ -428,7 +431,7 @@ impl<S: BlobStore> ProjectServer<S> {
                 .require(&entry.hash)
                 .map_err(|_| SyncError::UnknownFile { id })?;
             let text = String::from_utf8_lossy(&blob);
-            let doc = Document::from_snapshot(&text, entry.revision)
+            let doc = TextDocument::from_snapshot(&text, entry.revision)
                 .with_history_limit(self.config.history_ops);
             self.docs.insert(id, doc);
         }
@@ -482,7 +485,7 @@ impl<S: BlobStore> ProjectServer<S> {
         let doc = self.document(id)?;
         let submitted = match doc.submit(client, seq, base, op) {
             Ok(submitted) => submitted,
-            Err(OtError::ResyncRequired(detail)) => {
+            Err(OtError::StaleRevision(detail)) => {
                 self.send(
                     Recipient::Client(client),
                     ServerMessage::ResyncRequired(ResyncRequired {
@@ -914,7 +917,7 @@ impl<S: BlobStore> ProjectServer<S> {
 
     /// Writes every edited text file's current revision, size and hash into
     /// a new manifest version, stores its text, compacts its document (see
-    /// [`Document::compact`]), and broadcasts a `file:checkpoint`. Returns the event number, or `None` when nothing
+    /// [`TextDocument::compact`]), and broadcasts a `file:checkpoint`. Returns the event number, or `None` when nothing
     /// was edited.
     pub fn checkpoint(&mut self) -> Option<u64> {
         let ids: Vec<FileId> = self.dirty.iter().copied().collect();

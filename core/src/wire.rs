@@ -37,13 +37,13 @@ mod tests {
     use serde::de::DeserializeOwned;
 
     use super::*;
+    use crate::blob::{BlobStore, MemoryBlobStore};
     use crate::changeset::{Changeset, DeltaOp};
     use crate::entry::FileEntry;
     use crate::manifest::{Change, Manifest};
     use crate::path::FilePath;
     use crate::protocol::PlannedFile;
     use crate::protocol::{CatchUp, Event, EventChange, Rung};
-    use crate::store::{BlobStore, MemoryBlobStore};
 
     const H: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 

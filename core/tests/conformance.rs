@@ -13,11 +13,12 @@ use std::path::PathBuf;
 
 use serde_json::{Value, json};
 use velocity_sync::hydrate::{self, HydrationOptions};
+use velocity_sync::ot::{Bias, Side, Utf16Change};
 use velocity_sync::protocol::{self, Bytes, ProtocolLimits};
 use velocity_sync::rows::{self, MismatchPolicy, Row, RowContext, RowShape};
 use velocity_sync::{
-    Bias, BlobStore, Changeset, Diff, Error, FileEntry, FileId, FilePath, Manifest,
-    MemoryBlobStore, Side, TextOp, Utf16Change, hash_both,
+    BlobStore, Changeset, Diff, Error, FileEntry, FileId, FilePath, Manifest, MemoryBlobStore,
+    TextOp, hash_both,
 };
 
 /// Format of the vectors file; bump when a case's shape changes meaning.

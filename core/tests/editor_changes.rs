@@ -7,7 +7,8 @@
 mod harness;
 
 use harness::net::Net;
-use velocity_sync::{FilePath, Role, TextOp, UndoManager, Utf16Change};
+use velocity_sync::ot::{UndoManager, Utf16Change};
+use velocity_sync::{FilePath, Role, TextOp};
 
 fn path(text: &str) -> FilePath {
     FilePath::parse(text).unwrap()

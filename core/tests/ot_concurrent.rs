@@ -1,5 +1,5 @@
 //! Contract: the concurrent `friendsforever` trace, replayed with one
-//! `Client` per agent and one server `Document`, clients talking only through
+//! `TextClient` per agent and one server `TextDocument`, clients talking only through
 //! the server, ends with everyone at `endContent`.
 //!
 //! Each txn's patches are positions in the state its `parents` name. The
@@ -19,7 +19,8 @@ mod support;
 use std::collections::VecDeque;
 use std::time::Instant;
 
-use velocity_sync::{Client, Document, Submission, TextOp};
+use velocity_sync::ot::Submission;
+use velocity_sync::{TextClient, TextDocument, TextOp};
 
 /// A txn id: (agent, 1-based position in that agent's chain).
 type Id = (usize, usize);
@@ -99,9 +100,9 @@ fn rebase_patch(
 }
 
 struct Agent {
-    client: Client,
-    /// The agent's text, kept in a `Document` used as a plain rope.
-    text: Document,
+    client: TextClient,
+    /// The agent's text, kept in a `TextDocument` used as a plain rope.
+    text: TextDocument,
     /// Next server log entry to read.
     read: usize,
     /// How far into each agent's chain this agent has seen.
@@ -118,7 +119,7 @@ struct Entry {
 }
 
 struct Net {
-    server: Document,
+    server: TextDocument,
     log: Vec<Entry>,
     /// Per agent: submissions on their way to the server, with the own txn
     /// count they cover.
@@ -199,15 +200,15 @@ fn friendsforever_replays_through_clients_and_server() {
     }
 
     let mut net = Net {
-        server: Document::new().with_history_limit(1 << 20),
+        server: TextDocument::new().with_history_limit(1 << 20),
         log: Vec::new(),
         transit: vec![VecDeque::new(); agents_n],
         at_server: vec![0; agents_n],
     };
     let mut agents: Vec<Agent> = (0..agents_n)
         .map(|a| Agent {
-            client: Client::new(a as u64, 0),
-            text: Document::new().with_history_limit(1),
+            client: TextClient::new(a as u64, 0),
+            text: TextDocument::new().with_history_limit(1),
             read: 0,
             seen: vec![0; agents_n],
             made: 0,

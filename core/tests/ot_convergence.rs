@@ -6,7 +6,8 @@
 use std::collections::VecDeque;
 
 use proptest::prelude::*;
-use velocity_sync::{Client, Document, Submission, TextOp};
+use velocity_sync::ot::Submission;
+use velocity_sync::{TextClient, TextDocument, TextOp};
 
 const ALPHABET: &[char] = &['a', 'b', '\r', '\n', 'é', '😀'];
 
@@ -35,7 +36,7 @@ fn step() -> impl Strategy<Value = Step> {
 }
 
 struct Peer {
-    client: Client,
+    client: TextClient,
     text: String,
     inbox: usize,
     outbox: VecDeque<Submission>,
@@ -59,7 +60,7 @@ fn read(peer: &mut Peer, log: &Log) {
     }
 }
 
-fn deliver(peer: &mut Peer, server: &mut Document, log: &mut Log) {
+fn deliver(peer: &mut Peer, server: &mut TextDocument, log: &mut Log) {
     if let Some(s) = peer.outbox.pop_front() {
         let out = server
             .submit(s.client, s.seq, s.base_rev, s.op)
@@ -75,10 +76,10 @@ proptest! {
 
     #[test]
     fn clients_converge_under_any_delivery(start in "[ab\r\n]{0,6}", steps in prop::collection::vec(step(), 0..60)) {
-        let mut server = Document::from_text(&start);
+        let mut server = TextDocument::from_text(&start);
         let mut log: Log = Vec::new();
         let mut peers: Vec<Peer> = (0..3)
-            .map(|i| Peer { client: Client::new(i, 0), text: start.clone(), inbox: 0, outbox: VecDeque::new() })
+            .map(|i| Peer { client: TextClient::new(i, 0), text: start.clone(), inbox: 0, outbox: VecDeque::new() })
             .collect();
         for step in steps {
             match step {
@@ -134,7 +135,7 @@ proptest! {
         start in "[ab😀\r\n]{0,8}",
         subs in prop::collection::vec((0u64..3, 0u64..4, 0u64..6, prop::collection::vec((0u8..3, 0usize..4), 0..5)), 0..30),
     ) {
-        let mut doc = Document::from_text(&start).with_history_limit(3);
+        let mut doc = TextDocument::from_text(&start).with_history_limit(3);
         for (client, seq, base_rev, runs) in subs {
             let mut op = TextOp::new();
             for (kind, n) in runs {

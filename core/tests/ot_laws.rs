@@ -2,9 +2,8 @@
 //! characters and CRLF line endings.
 
 use proptest::prelude::*;
-use velocity_sync::{
-    Bias, Component, Document, Side, TextOp, UndoManager, Utf16Change, Utf16Index,
-};
+use velocity_sync::ot::{Bias, Component, Side, UndoManager, Utf16Change, Utf16Index};
+use velocity_sync::{TextDocument, TextOp};
 
 const ALPHABET: &[char] = &['a', 'b', ' ', '\r', '\n', 'é', '😀', '🎉', '中'];
 
@@ -118,7 +117,7 @@ proptest! {
         let changes = a.to_utf16_changes(t.as_str()).unwrap();
         prop_assert_eq!(TextOp::from_utf16_changes(t.as_str(), &changes).unwrap(), a.clone());
         // The rope answers like the string does.
-        let doc = Document::from_text(&t);
+        let doc = TextDocument::from_text(&t);
         prop_assert_eq!(doc.len_utf16(), t.encode_utf16().count());
         prop_assert_eq!(a.to_utf16_changes(&doc).unwrap(), changes.clone());
         for units in 0..=doc.len_utf16() + 1 {
@@ -183,7 +182,7 @@ proptest! {
         prop_assert!(a.invert(&t).is_err());
         prop_assert!(TextOp::transform(&a, &TextOp::identity(chars(&t)), Side::Left).is_err());
         prop_assert!(a.compose(&a).is_err() || a.base_len() == a.target_len());
-        let mut doc = Document::from_text(&t);
+        let mut doc = TextDocument::from_text(&t);
         prop_assert!(doc.apply(&a).is_err());
         prop_assert!(doc.submit(1, 1, 0, a.clone()).is_err());
         prop_assert_eq!(doc.text(), t.clone());
@@ -242,7 +241,7 @@ fn long_divergent_branches_merge_in_linear_time() {
     assert!(after_a == one_by_one, "composed branch differs");
 
     // Server: branch A arrives op by op, then branch B as one op on revision 0.
-    let mut doc = Document::from_text(&base).with_history_limit(200_000);
+    let mut doc = TextDocument::from_text(&base).with_history_limit(200_000);
     for (seq, op) in a_ops.into_iter().enumerate() {
         doc.submit(1, seq as u64, doc.rev(), op).unwrap();
     }

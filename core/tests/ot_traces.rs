@@ -3,12 +3,12 @@
 
 mod support;
 
-use velocity_sync::{ContentHash, Document, TextOp};
+use velocity_sync::{ContentHash, TextDocument, TextOp};
 
 #[test]
 fn every_sequential_trace_replays_through_submit() {
     for (name, trace) in support::sequential() {
-        let mut doc = Document::from_text(&trace.start_content);
+        let mut doc = TextDocument::from_text(&trace.start_content);
         for (i, txn) in trace.txns.iter().enumerate() {
             let patches = txn.patches.iter().map(|(p, d, s)| (*p, *d, s.as_str()));
             let op = TextOp::from_splices(doc.len_chars(), patches)
@@ -29,7 +29,7 @@ fn every_sequential_trace_replays_through_submit() {
         );
         // The kept history rebuilds an older revision.
         let back = doc.rev() - 10;
-        let mut replay = Document::from_text(&trace.start_content);
+        let mut replay = TextDocument::from_text(&trace.start_content);
         for txn in &trace.txns[..back as usize] {
             let patches = txn.patches.iter().map(|(p, d, s)| (*p, *d, s.as_str()));
             let op = TextOp::from_splices(replay.len_chars(), patches).unwrap();

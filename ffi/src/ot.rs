@@ -5,7 +5,8 @@
 //! scalar values, except in the UTF-16 functions, which take and give
 //! editor (UTF-16) offsets. All functions here are thread-safe.
 
-use velocity_sync::{Bias, Side, TextOp, Utf16Change};
+use velocity_sync::TextOp;
+use velocity_sync::ot::{Bias, Side, Utf16Change};
 
 use crate::buf::{self, VsBuf};
 use crate::error::{Failure, VsError, VsStatus, guard, refused};

@@ -1,4 +1,4 @@
-//! Client → server messages: decode → encode → decode is stable.
+//! TextClient → server messages: decode → encode → decode is stable.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;

@@ -4,7 +4,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use velocity_sync::{TextOp, Utf16Change};
+use velocity_sync::TextOp;
+use velocity_sync::ot::Utf16Change;
 
 fuzz_target!(|data: &[u8]| {
     // First line: the base text; the rest: the JSON change list.

@@ -14,10 +14,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
+use velocity_sync::ContentHash;
+use velocity_sync::ot::ClientId;
 use velocity_sync::protocol::{
     ClientMessage, ErrorMessage, ProtocolError, ServerMessage, decode_client,
 };
-use velocity_sync::{ClientId, ContentHash};
 
 use super::auth::{self, AuthError, Grant};
 use super::project::{self, Inbound, Outbox, ProjectSettings};

@@ -157,7 +157,7 @@ impl Server {
 /// every project), until the server stops.
 async fn forward_changes(
     state: std::sync::Weak<http::AppState>,
-    mut changes: tokio::sync::mpsc::UnboundedReceiver<store::Change>,
+    mut changes: tokio::sync::mpsc::UnboundedReceiver<store::ChangeNotice>,
 ) {
     while let Some((project, n)) = changes.recv().await {
         let Some(state) = state.upgrade() else { return };

@@ -28,8 +28,8 @@ use velocity_sync::{ContentHash, FileId, ManifestLimits};
 
 use super::pg_table::{Table, TableError};
 use super::store::{
-    Change, CheckpointWrite, Job, Loaded, Pending, Step, StorageError, Store, checkpoint_state,
-    now_rfc3339, on_conflict, warn_id_in_other_project,
+    ChangeNotice, CheckpointWrite, Job, Loaded, Pending, Step, StorageError, Store,
+    checkpoint_state, now_rfc3339, on_conflict, warn_id_in_other_project,
 };
 
 /// The server's own tables and the `project_files` trigger (idempotent).
@@ -817,7 +817,7 @@ impl Store for PgStore {
         Ok(row.map(|r| r.get(0)))
     }
 
-    fn changes(&mut self) -> Option<mpsc::UnboundedReceiver<Change>> {
+    fn changes(&mut self) -> Option<mpsc::UnboundedReceiver<ChangeNotice>> {
         let (tx, rx) = mpsc::unbounded_channel();
         let url = self.url.clone();
         // The first LISTEN is in place before this returns: no notice sent
@@ -840,7 +840,7 @@ impl Store for PgStore {
 /// The change a `NOTIFY velocity_sync` payload announces: `{"kind":"ops",
 /// "project", "n"}` from an instance, `{"kind":"foreign", "project", …}`
 /// from the trigger.
-fn parse_notice(payload: &str) -> Option<Change> {
+fn parse_notice(payload: &str) -> Option<ChangeNotice> {
     let value = serde_json::from_str::<Value>(payload).ok()?;
     let project = Uuid::try_parse(value.get("project")?.as_str()?).ok()?;
     let n = match value.get("kind")?.as_str()? {
@@ -859,7 +859,7 @@ fn subscribe(url: &str) -> Result<Client, postgres::Error> {
 /// Forwards the projects named by `NOTIFY velocity_sync` to `tx` until it
 /// closes; reconnects after a failure and then announces
 /// [`Uuid::nil`] ("every project": notices may have been missed).
-fn listen(mut client: Client, url: &str, tx: &mpsc::UnboundedSender<Change>) {
+fn listen(mut client: Client, url: &str, tx: &mpsc::UnboundedSender<ChangeNotice>) {
     loop {
         let next = client
             .notifications()

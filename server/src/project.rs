@@ -12,12 +12,13 @@ use axum::extract::ws::{Message, Utf8Bytes};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 use uuid::Uuid;
+use velocity_sync::ot::ClientId;
 use velocity_sync::protocol::{ClientMessage, Event, ServerMessage};
-use velocity_sync::{ClientId, FileEntry, FileId, ProjectServer, Recipient, Role, ServerConfig};
+use velocity_sync::{FileEntry, FileId, ProjectServer, Recipient, Role, ServerConfig};
 
+use velocity_sync::Outbound;
 use velocity_sync::foreign::{self, ForeignWrite};
 use velocity_sync::rows::written_entries;
-use velocity_sync::server::Outbound;
 
 use super::store::{Batch, CheckpointWrite, Job, Pending, StorageError};
 use super::worker::StoreHandle;

@@ -49,7 +49,7 @@ pub enum StorageError {
         /// The project.
         project: Uuid,
         /// Why.
-        source: velocity_sync::RowError,
+        source: velocity_sync::rows::RowError,
     },
     /// SQLite failed.
     #[error("sqlite: {0}")]
@@ -150,7 +150,7 @@ pub struct Batch {
 
 /// A change announced by [`Store::changes`]: the project, and the event
 /// number another instance committed up to (`None`: a foreign write).
-pub type Change = (Uuid, Option<u64>);
+pub type ChangeNotice = (Uuid, Option<u64>);
 
 /// The function a store runs while it holds a project's ordering lock.
 pub type Step<'a> = dyn FnMut(Pending) -> Result<Batch, StorageError> + 'a;
@@ -219,7 +219,7 @@ pub trait Store: Send + 'static {
     /// announced: another instance's commit up to event `Some(n)`, or a
     /// foreign write (`None`); the nil project means every project.
     /// `None` for a store nobody else writes. Called once, at start.
-    fn changes(&mut self) -> Option<tokio::sync::mpsc::UnboundedReceiver<Change>> {
+    fn changes(&mut self) -> Option<tokio::sync::mpsc::UnboundedReceiver<ChangeNotice>> {
         None
     }
 }
@@ -486,7 +486,7 @@ pub fn checkpoint_state(
     project: Uuid,
     limits: ManifestLimits,
     header: &CheckpointHeader<'_>,
-    rows: impl IntoIterator<Item = Result<DecodedRow, velocity_sync::RowError>>,
+    rows: impl IntoIterator<Item = Result<DecodedRow, velocity_sync::rows::RowError>>,
 ) -> Result<(Manifest, MemoryBlobStore), StorageError> {
     let loaded = load_checkpoint(limits, header, rows)
         .map_err(|source| StorageError::Checkpoint { project, source })?;

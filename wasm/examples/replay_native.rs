@@ -16,7 +16,7 @@ use std::time::Instant;
 use velocity_sync::ot::{UndoManager, Utf16Change};
 use velocity_sync::protocol::{self, ProtocolLimits};
 use velocity_sync::{
-    Document, FileId, FilePath, ProjectClient, ProjectServer, Role, ServerConfig, TextOp,
+    FileId, FilePath, ProjectClient, ProjectServer, Role, ServerConfig, TextDocument, TextOp,
 };
 use velocity_sync_benches as traces;
 
@@ -89,11 +89,11 @@ fn main() {
         );
         best = best.min(ms);
     }
-    // The text engine alone: each keystroke's op as JSON into Document::submit,
+    // The text engine alone: each keystroke's op as JSON into TextDocument::submit,
     // the applied op back as JSON (what TextDocument does in the package).
     let mut best_document = f64::INFINITY;
     for _ in 0..runs {
-        let mut doc = Document::from_text(&trace.start);
+        let mut doc = TextDocument::from_text(&trace.start);
         let start = Instant::now();
         for (i, json) in ops.iter().enumerate() {
             let op = TextOp::from_json(json).expect("valid op");
@@ -120,7 +120,7 @@ fn main() {
     let mut best_splice = [f64::INFINITY; 2];
     for (variant, best) in best_splice.iter_mut().enumerate() {
         for _ in 0..runs {
-            let mut doc = Document::from_text(&trace.start);
+            let mut doc = TextDocument::from_text(&trace.start);
             let start = Instant::now();
             for (i, &(pos, deleted, inserted)) in splices.iter().enumerate() {
                 let op = TextOp::from_splice(doc.len_chars(), pos, deleted, inserted)

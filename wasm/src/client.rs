@@ -2,8 +2,9 @@
 //! Messages cross as protocol JSON envelopes, events as JSON arrays.
 
 use velocity_sync::ProjectClient as CoreClient;
+use velocity_sync::ot::Utf16Change;
 use velocity_sync::protocol::{self, Cursor, ProtocolLimits};
-use velocity_sync::{FileId, FilePath, TextOp, Utf16Change};
+use velocity_sync::{FileId, FilePath, TextOp};
 use wasm_bindgen::prelude::wasm_bindgen;
 
 use crate::error::{BindError, BindResult, from_json, index, integer, to_json};

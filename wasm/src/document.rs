@@ -5,8 +5,8 @@
 //! [`submit_code_point`](TextDocument::submit_code_point)) so a keystroke
 //! crosses the boundary without a string to encode, parse or return.
 
+use velocity_sync::TextOp;
 use velocity_sync::ot::Submitted;
-use velocity_sync::{Document, TextOp};
 use wasm_bindgen::prelude::wasm_bindgen;
 
 use crate::error::{BindError, BindResult, index, integer};
@@ -17,7 +17,7 @@ use crate::ops::op;
 #[wasm_bindgen]
 #[derive(Debug)]
 pub struct TextDocument {
-    inner: Document,
+    inner: velocity_sync::TextDocument,
     /// The last submission's result, for [`last_op`](Self::last_op).
     last: Option<Submitted>,
     /// Why the last splice returned -1, for [`take_error`](Self::take_error).
@@ -30,7 +30,7 @@ impl TextDocument {
     #[wasm_bindgen(constructor)]
     pub fn new(text: &str) -> Self {
         Self {
-            inner: Document::from_text(text),
+            inner: velocity_sync::TextDocument::from_text(text),
             last: None,
             error: None,
         }

@@ -84,8 +84,8 @@ from_core!(
     velocity_sync::OtError,
     velocity_sync::PathError,
     velocity_sync::protocol::ProtocolError,
-    velocity_sync::RowError,
-    velocity_sync::StoreError,
+    velocity_sync::rows::RowError,
+    velocity_sync::BlobError,
     velocity_sync::SyncError,
 );
 

@@ -3,7 +3,8 @@
 //! unless a name says UTF-16. Each function converts, calls
 //! [`TextOp`], and converts back.
 
-use velocity_sync::ot::{Bias, Side, TextOp, Utf16Change, Utf16Index};
+use velocity_sync::TextOp;
+use velocity_sync::ot::{Bias, Side, Utf16Change, Utf16Index};
 use wasm_bindgen::prelude::wasm_bindgen;
 
 use crate::error::{BindError, BindResult, from_json, index, to_json};

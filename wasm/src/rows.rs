@@ -3,9 +3,10 @@
 //! `{"shape","entry","content":{"text"|"base64"},"sha256","file_type","context","issues"}`;
 //! encoding takes an entry, a content and that `context` back.
 
+use velocity_sync::FileEntry;
 use velocity_sync::protocol::Bytes;
 use velocity_sync::rows::Row;
-use velocity_sync::{FileEntry, MismatchPolicy, RowContext, RowShape, decode_row, encode_row};
+use velocity_sync::rows::{MismatchPolicy, RowContext, RowShape, decode_row, encode_row};
 use wasm_bindgen::prelude::wasm_bindgen;
 
 use crate::error::{BindError, BindResult, from_json, to_json};

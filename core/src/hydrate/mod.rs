@@ -46,8 +46,8 @@ mod receiver;
 
 use serde::{Deserialize, Serialize};
 
+use crate::blob::BlobError;
 use crate::hash::ContentHash;
-use crate::store::StoreError;
 
 pub use self::planner::{HydrationPlan, PlannedBatch, plan};
 pub use self::priority::{Priority, priority};
@@ -110,7 +110,7 @@ pub enum HydrateError {
     },
     /// The server's store lacks a blob the plan needs.
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(#[from] BlobError),
 }
 
 impl HydrateError {

@@ -6,13 +6,13 @@ use std::collections::HashSet;
 use serde::{Deserialize, Serialize};
 
 use super::{HydrateError, HydrationOptions, MIN_BATCH_BYTES, Progress, priority};
+use crate::blob::{Blob, BlobStore};
 use crate::entry::{FileEntry, FileKind};
 use crate::hash::ContentHash;
 use crate::manifest::{Manifest, ManifestId};
 use crate::protocol::bulk::{
     BulkUpdate, ContentRef, PlannedFile, WireBlob, WireChunk, WireContent, base64_len,
 };
-use crate::store::{Blob, BlobStore};
 
 /// What one batch carries, before content is filled in.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -190,7 +190,7 @@ pub fn plan(
 }
 
 impl HydrationPlan {
-    /// The totals a [`Hydrator`] counts progress against.
+    /// The totals a [`Hydrator`](super::Hydrator) counts progress against.
     pub fn progress_total(&self) -> Progress {
         Progress {
             files_done: 0,
@@ -203,7 +203,7 @@ impl HydrationPlan {
     /// Fills batch `index` with content from the server's `store`.
     ///
     /// # Errors
-    /// [`HydrateError::NoSuchBatch`], or [`StoreError::Missing`] when the
+    /// [`HydrateError::NoSuchBatch`], or [`BlobError::Missing`](crate::BlobError::Missing) when the
     /// store lacks a content the plan sends.
     pub fn materialize(
         &self,

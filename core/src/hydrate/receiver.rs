@@ -7,17 +7,17 @@ use std::sync::Arc;
 use base64::Engine as _;
 
 use super::{HydrateError, Progress, priority};
+use crate::blob::{Blob, BlobError, BlobStore, Verified};
 use crate::entry::FileEntry;
 use crate::hash::ContentHash;
 use crate::path::FilePath;
 use crate::protocol::bulk::{BulkUpdate, WireChunk, WireContent};
-use crate::store::{Blob, BlobStore, StoreError, Verified};
 
 /// `bytes` checked against `hash`; a mismatch is the hydration's
 /// [`HydrateError::HashMismatch`].
 fn check(hash: ContentHash, bytes: Blob) -> Result<Verified, HydrateError> {
     Verified::check(hash, bytes).map_err(|error| match error {
-        StoreError::HashMismatch { expected, actual } => {
+        BlobError::HashMismatch { expected, actual } => {
             HydrateError::HashMismatch { expected, actual }
         }
         other => HydrateError::Store(other),
@@ -54,7 +54,7 @@ struct Partial {
 }
 
 impl Hydrator {
-    /// A hydrator expecting `total` (from [`HydrationPlan::progress_total`],
+    /// A hydrator expecting `total` (from [`HydrationPlan::progress_total`](super::HydrationPlan::progress_total),
     /// or announced by the server).
     pub fn new(total: Progress) -> Self {
         Self {

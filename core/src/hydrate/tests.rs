@@ -1,12 +1,12 @@
 use proptest::prelude::*;
 
 use super::*;
+use crate::blob::MemoryBlobStore;
+use crate::blob::{Blob, BlobStore, Verified};
 use crate::entry::FileEntry;
 use crate::manifest::Manifest;
 use crate::path::FilePath;
 use crate::protocol::{BulkUpdate, WireBlob, WireChunk, WireContent};
-use crate::store::MemoryBlobStore;
-use crate::store::{Blob, BlobStore, Verified};
 
 fn path(text: &str) -> FilePath {
     FilePath::parse(text).unwrap()

@@ -1,55 +1,4 @@
 //! Versioned manifests: one version of a project as a Merkle tree.
-//!
-//! A [`Manifest`] holds a version number, its parent manifest's id and the
-//! project's [`FileEntry`]s, arranged as a tree of directories the way git
-//! arranges trees. Every directory caches the hash of its children, and
-//! unchanged directories are shared (`Arc`) between versions. So:
-//! - updating one file and getting the new [`ManifestId`] costs about the
-//!   depth of the tree times the width of the directories on the path, not
-//!   the number of files;
-//! - [`Manifest::diff`] skips every subtree whose hash agrees;
-//! - keeping many versions costs only what differs between them.
-//!
-//! ```
-//! use velocity_sync::{FileEntry, FilePath, Manifest};
-//! # fn main() -> Result<(), velocity_sync::Error> {
-//! let mut v1 = Manifest::new();
-//! v1.insert(FileEntry::from_content(FilePath::parse("package.json")?, b"{}"))?;
-//! v1.insert(FileEntry::from_content(FilePath::parse("src/main.ts")?, b"console.log(1)"))?;
-//!
-//! let mut v2 = v1.successor();
-//! v2.insert(FileEntry::from_content(FilePath::parse("src/main.ts")?, b"console.log(2)"))?;
-//! assert_eq!(v2.parent(), Some(v1.id()));
-//!
-//! let diff = v1.diff(&v2);
-//! assert_eq!(diff.changes.len(), 1);
-//! assert_eq!(v1.apply(&diff)?, v2);
-//! # Ok(())
-//! # }
-//! ```
-//!
-//! # Canonical encoding (format v1)
-//! Ids are BLAKE3 in key-derivation mode, one context string per node type,
-//! so no node can be confused with another or with a blob:
-//! - **file node**: context `"velocity-sync 2026-11 manifest file node v1"`
-//!   over 67 bytes: kind (`t` text, `b` binary, `d` directory), executable
-//!   (0/1), has-id (0/1), the 16 id bytes (zeros without an id), size (u64
-//!   little-endian), revision (u64 LE), content BLAKE3 (32 bytes);
-//! - **directory node**: context `"velocity-sync 2026-11 manifest directory node v1"`
-//!   over: has-own-entry (0/1) and that entry's file-node hash if present, then
-//!   for each child in byte order of names: name length (u32 LE), name bytes,
-//!   `f` or `d`, the child's node hash;
-//! - **manifest id**: context `"velocity-sync 2026-11 manifest id v1"` over:
-//!   version (u64 LE), has-parent (0/1), parent id (32 zero bytes without
-//!   one), root directory hash ([`Manifest::tree_hash`]).
-//!
-//! Children are sorted, so the id does not depend on insertion order.
-//!
-//! # Invariants
-//! Enforced on every insert, each with a typed [`ManifestError`]: no file and
-//! directory at one path, no file on the way to another entry, no two paths
-//! with the same [`portable key`](crate::FilePath::portable_key), no
-//! duplicate file ids, and the [`ManifestLimits`].
 
 mod diff;
 mod tree;
@@ -287,6 +236,59 @@ impl<'de> Deserialize<'de> for ManifestId {
 
 /// One version of a project. Cloning is cheap (the tree is shared); two
 /// manifests are equal when their ids are.
+///
+/// Versioned manifests: one version of a project as a Merkle tree.
+///
+/// A [`Manifest`] holds a version number, its parent manifest's id and the
+/// project's [`FileEntry`]s, arranged as a tree of directories the way git
+/// arranges trees. Every directory caches the hash of its children, and
+/// unchanged directories are shared (`Arc`) between versions. So:
+/// - updating one file and getting the new [`ManifestId`] costs about the
+///   depth of the tree times the width of the directories on the path, not
+///   the number of files;
+/// - [`Manifest::diff`] skips every subtree whose hash agrees;
+/// - keeping many versions costs only what differs between them.
+///
+/// ```
+/// use velocity_sync::{FileEntry, FilePath, Manifest};
+/// # fn main() -> Result<(), velocity_sync::Error> {
+/// let mut v1 = Manifest::new();
+/// v1.insert(FileEntry::from_content(FilePath::parse("package.json")?, b"{}"))?;
+/// v1.insert(FileEntry::from_content(FilePath::parse("src/main.ts")?, b"console.log(1)"))?;
+///
+/// let mut v2 = v1.successor();
+/// v2.insert(FileEntry::from_content(FilePath::parse("src/main.ts")?, b"console.log(2)"))?;
+/// assert_eq!(v2.parent(), Some(v1.id()));
+///
+/// let diff = v1.diff(&v2);
+/// assert_eq!(diff.changes.len(), 1);
+/// assert_eq!(v1.apply(&diff)?, v2);
+/// # Ok(())
+/// # }
+/// ```
+///
+/// # Canonical encoding (format v1)
+/// Ids are BLAKE3 in key-derivation mode, one context string per node type,
+/// so no node can be confused with another or with a blob:
+/// - **file node**: context `"velocity-sync 2026-11 manifest file node v1"`
+///   over 67 bytes: kind (`t` text, `b` binary, `d` directory), executable
+///   (0/1), has-id (0/1), the 16 id bytes (zeros without an id), size (u64
+///   little-endian), revision (u64 LE), content BLAKE3 (32 bytes);
+/// - **directory node**: context `"velocity-sync 2026-11 manifest directory node v1"`
+///   over: has-own-entry (0/1) and that entry's file-node hash if present, then
+///   for each child in byte order of names: name length (u32 LE), name bytes,
+///   `f` or `d`, the child's node hash;
+/// - **manifest id**: context `"velocity-sync 2026-11 manifest id v1"` over:
+///   version (u64 LE), has-parent (0/1), parent id (32 zero bytes without
+///   one), root directory hash ([`Manifest::tree_hash`]).
+///
+/// Children are sorted, so the id does not depend on insertion order.
+///
+/// # Invariants
+/// Enforced on every insert, each with a typed [`ManifestError`]: no file and
+/// directory at one path, no file on the way to another entry, no two paths
+/// with the same [`portable key`](crate::FilePath::portable_key), no
+/// duplicate file ids, and the [`ManifestLimits`].
 #[derive(Clone)]
 pub struct Manifest {
     version: u64,

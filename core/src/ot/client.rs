@@ -1,11 +1,11 @@
-//! [`Client`]: the editor's (or agent's) side of the protocol.
+//! [`TextClient`]: the editor's (or agent's) side of the protocol.
 
 use super::document::ClientId;
 use super::error::OtError;
 use super::op::{Side, TextOp};
 
 /// An op on its way to the server: the arguments of
-/// [`Document::submit`](super::Document::submit).
+/// [`TextDocument::submit`](crate::TextDocument::submit).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Submission {
     /// The sender.
@@ -18,9 +18,9 @@ pub struct Submission {
     pub op: TextOp,
 }
 
-/// Where a [`Client`] stands.
+/// Where a [`TextClient`] stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ClientState {
+pub enum TextClientState {
     /// One op sent and not yet acknowledged.
     AwaitingAck,
     /// One op sent and more local edits waiting for its acknowledgement.
@@ -29,7 +29,7 @@ pub enum ClientState {
     Synchronised,
 }
 
-/// What [`Client::resync`] returns.
+/// What [`TextClient::resync`] returns.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Resynced {
     /// Apply this to the local text to reach the snapshot.
@@ -46,14 +46,15 @@ pub struct Resynced {
 /// text, does no IO and is deterministic.
 ///
 /// ```
-/// use velocity_sync::{Client, ClientState, TextOp};
+/// use velocity_sync::ot::TextClientState;
+/// use velocity_sync::{TextClient, TextOp};
 /// # fn main() -> Result<(), velocity_sync::OtError> {
-/// let mut client = Client::new(7, 0);
+/// let mut client = TextClient::new(7, 0);
 /// let sent = client.local_edit(TextOp::from_splice(0, 0, 0, "a")?)?;
 /// assert_eq!(sent.map(|s| (s.seq, s.base_rev)), Some((1, 0)));
 /// // Typing on while the server has not answered: buffered.
 /// assert!(client.local_edit(TextOp::from_splice(1, 1, 0, "b")?)?.is_none());
-/// assert_eq!(client.state(), ClientState::AwaitingWithBuffer);
+/// assert_eq!(client.state(), TextClientState::AwaitingWithBuffer);
 /// // A remote op arrives first: it comes back transformed for the local text
 /// // (at the same spot, the local client's unconfirmed text goes first).
 /// let local = client.remote(1, &TextOp::from_splice(0, 0, 0, "X")?)?;
@@ -65,7 +66,7 @@ pub struct Resynced {
 /// # }
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Client {
+pub struct TextClient {
     id: ClientId,
     rev: u64,
     next_seq: u64,
@@ -75,7 +76,7 @@ pub struct Client {
     buffer: Vec<TextOp>,
 }
 
-impl Client {
+impl TextClient {
     /// A synchronised client `id` whose text is the server's at `rev`.
     pub fn new(id: ClientId, rev: u64) -> Self {
         Self {
@@ -112,11 +113,11 @@ impl Client {
     }
 
     /// Where the client stands.
-    pub fn state(&self) -> ClientState {
+    pub fn state(&self) -> TextClientState {
         match (&self.pending, self.buffer.is_empty()) {
-            (None, _) => ClientState::Synchronised,
-            (Some(_), true) => ClientState::AwaitingAck,
-            (Some(_), false) => ClientState::AwaitingWithBuffer,
+            (None, _) => TextClientState::Synchronised,
+            (Some(_), true) => TextClientState::AwaitingAck,
+            (Some(_), false) => TextClientState::AwaitingWithBuffer,
         }
     }
 
@@ -238,7 +239,7 @@ impl Client {
     }
 
     /// Starts over from a server snapshot (after
-    /// [`ResyncRequired`](super::ResyncRequired)): the client becomes
+    /// [`StaleRevision`](super::StaleRevision)): the client becomes
     /// synchronised at `rev` and returns the op that turns `local_text` into
     /// `snapshot`, plus the unconfirmed local edits it dropped.
     ///
@@ -282,12 +283,12 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ot::Document;
+    use crate::TextDocument;
 
     #[test]
     fn walks_the_three_states() {
-        let mut c = Client::new(1, 0);
-        assert_eq!(c.state(), ClientState::Synchronised);
+        let mut c = TextClient::new(1, 0);
+        assert_eq!(c.state(), TextClientState::Synchronised);
         let s = c
             .local_edit(TextOp::from_splice(0, 0, 0, "a").unwrap())
             .unwrap()
@@ -301,23 +302,23 @@ mod tests {
                 op: TextOp::from_splice(0, 0, 0, "a").unwrap()
             }
         );
-        assert_eq!(c.state(), ClientState::AwaitingAck);
+        assert_eq!(c.state(), TextClientState::AwaitingAck);
         c.local_edit(TextOp::from_splice(1, 1, 0, "b").unwrap())
             .unwrap();
         c.local_edit(TextOp::from_splice(2, 2, 0, "c").unwrap())
             .unwrap();
-        assert_eq!(c.state(), ClientState::AwaitingWithBuffer);
+        assert_eq!(c.state(), TextClientState::AwaitingWithBuffer);
         let next = c.ack(1).unwrap().unwrap();
         assert_eq!(next.op.apply("a").unwrap(), "abc");
         assert_eq!((next.seq, next.base_rev), (2, 1));
         assert_eq!(c.ack(2).unwrap(), None);
-        assert_eq!(c.state(), ClientState::Synchronised);
+        assert_eq!(c.state(), TextClientState::Synchronised);
         assert_eq!(c.rev(), 2);
     }
 
     #[test]
     fn bad_messages_are_typed_and_change_nothing() {
-        let mut c = Client::new(1, 5);
+        let mut c = TextClient::new(1, 5);
         assert_eq!(c.ack(7).unwrap_err().code(), "ot.unexpected_message");
         assert_eq!(c.ack(5).unwrap(), None);
         assert_eq!(
@@ -340,8 +341,8 @@ mod tests {
 
     #[test]
     fn reconnect_resends_with_the_same_seq() {
-        let mut server = Document::from_text("ab");
-        let mut c = Client::new(1, 0);
+        let mut server = TextDocument::from_text("ab");
+        let mut c = TextClient::new(1, 0);
         let sent = c
             .local_edit(TextOp::from_splice(2, 2, 0, "!").unwrap())
             .unwrap()
@@ -364,7 +365,7 @@ mod tests {
 
     #[test]
     fn resync_returns_the_way_to_the_snapshot() {
-        let mut c = Client::new(1, 0);
+        let mut c = TextClient::new(1, 0);
         c.local_edit(TextOp::from_splice(2, 0, 0, "x").unwrap())
             .unwrap();
         let out = c.resync(40, "abc", "xab").unwrap();
@@ -373,6 +374,6 @@ mod tests {
             out.unconfirmed,
             Some(TextOp::from_splice(2, 0, 0, "x").unwrap())
         );
-        assert_eq!((c.state(), c.rev()), (ClientState::Synchronised, 40));
+        assert_eq!((c.state(), c.rev()), (TextClientState::Synchronised, 40));
     }
 }

@@ -1,4 +1,4 @@
-//! [`Document`]: the server's copy of one text file.
+//! [`TextDocument`]: the server's copy of one text file.
 
 use std::cell::Cell;
 use std::collections::{BTreeMap, VecDeque};
@@ -6,7 +6,7 @@ use std::ops::Range;
 
 use super::body::Body;
 
-use super::error::{OtError, ResyncRequired};
+use super::error::{OtError, StaleRevision};
 use super::op::{Component, Side, TextOp, char_len};
 use super::utf16::Utf16Index;
 use super::window::{self, Window};
@@ -15,15 +15,15 @@ use crate::hash::ContentHash;
 /// Who sent an op: any number the server uses to tell connections apart.
 pub type ClientId = u64;
 
-/// History kept by [`Document::new`], in ops.
+/// History kept by [`TextDocument::new`], in ops.
 pub const DEFAULT_HISTORY: usize = 1024;
 
-/// Above this many concurrent ops, [`Document::submit`] composes them first
+/// Above this many concurrent ops, [`TextDocument::submit`] composes them first
 /// and transforms once, so a long-offline client costs the sum of both
 /// histories, not their product.
 const COMPOSE_THRESHOLD: usize = 8;
 
-/// The result of [`Document::submit`].
+/// The result of [`TextDocument::submit`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Submitted {
     /// The revision the op produced.
@@ -40,9 +40,9 @@ pub struct Submitted {
 /// and a bounded, compact history of the ops applied.
 ///
 /// ```
-/// use velocity_sync::{Document, TextOp};
+/// use velocity_sync::{TextDocument, TextOp};
 /// # fn main() -> Result<(), velocity_sync::OtError> {
-/// let mut doc = Document::from_text("hello");
+/// let mut doc = TextDocument::from_text("hello");
 /// // Two clients edit revision 0 at the same time.
 /// let a = doc.submit(1, 1, 0, TextOp::from_splice(5, 5, 0, "!")?)?;
 /// let b = doc.submit(2, 1, 0, TextOp::from_splice(5, 0, 1, "J")?)?;
@@ -57,10 +57,10 @@ pub struct Submitted {
 /// # }
 /// ```
 #[derive(Clone)]
-pub struct Document {
+pub struct TextDocument {
     /// The text: a buffered rope while edited (runs of adjacent keystrokes
     /// are merged before they reach the skip list, 4× faster than a plain
-    /// `JumpRope` on the traces), a flat string after [`Document::compact`].
+    /// `JumpRope` on the traces), a flat string after [`TextDocument::compact`].
     body: Body,
     rev: u64,
     history: History,
@@ -81,9 +81,9 @@ struct Seen {
     rev: u64,
 }
 
-impl std::fmt::Debug for Document {
+impl std::fmt::Debug for TextDocument {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Document")
+        f.debug_struct("TextDocument")
             .field("rev", &self.rev)
             .field("len_chars", &self.body.len_chars())
             .field("history", &self.history.entries.len())
@@ -91,13 +91,13 @@ impl std::fmt::Debug for Document {
     }
 }
 
-impl Default for Document {
+impl Default for TextDocument {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl Document {
+impl TextDocument {
     /// An empty document at revision 0.
     pub fn new() -> Self {
         Self::from_text("")
@@ -109,7 +109,7 @@ impl Document {
     }
 
     /// A document holding `text` at revision `rev`, with no history (ops based
-    /// on an older revision get [`ResyncRequired`]).
+    /// on an older revision get [`StaleRevision`]).
     pub fn from_snapshot(text: &str, rev: u64) -> Self {
         Self {
             body: Body::new(text),
@@ -189,7 +189,7 @@ impl Document {
     /// numbers of one client must grow.
     ///
     /// # Errors
-    /// [`OtError::ResyncRequired`] when `base_rev` is older than the kept
+    /// [`OtError::StaleRevision`] when `base_rev` is older than the kept
     /// history; [`OtError::FutureRevision`]; [`OtError::LengthMismatch`] when
     /// the op does not fit the text at `base_rev`; [`OtError::StaleSeq`] and
     /// [`OtError::DuplicateForgotten`] for old sequence numbers. On error the
@@ -365,7 +365,7 @@ impl Document {
             });
         }
         if base_rev < self.oldest_rev() {
-            return Err(ResyncRequired {
+            return Err(StaleRevision {
                 base_rev,
                 oldest_rev: self.oldest_rev(),
                 current_rev: self.rev,
@@ -497,7 +497,7 @@ fn read_around(
     window.refill(from, context);
 }
 
-impl Utf16Index for Document {
+impl Utf16Index for TextDocument {
     fn len_chars(&self) -> usize {
         self.body.len_chars()
     }
@@ -530,7 +530,7 @@ enum Run {
 
 #[derive(Debug, Clone, Copy)]
 struct Entry {
-    /// Who submitted it (`None` for [`Document::apply`]).
+    /// Who submitted it (`None` for [`TextDocument::apply`]).
     from: Option<(ClientId, u64)>,
     /// Absolute end offset of its bytes.
     end: u64,
@@ -701,13 +701,13 @@ fn inverse_of(runs: &[Run]) -> TextOp {
 mod tests {
     use super::*;
 
-    fn splice(doc: &Document, pos: usize, del: usize, ins: &str) -> TextOp {
+    fn splice(doc: &TextDocument, pos: usize, del: usize, ins: &str) -> TextOp {
         TextOp::from_splice(doc.len_chars(), pos, del, ins).unwrap()
     }
 
     #[test]
     fn concurrent_submits_converge_and_retries_are_safe() {
-        let mut doc = Document::from_text("abc");
+        let mut doc = TextDocument::from_text("abc");
         let a = doc.submit(1, 1, 0, splice(&doc, 0, 1, "X")).unwrap();
         let b = doc
             .submit(2, 7, 0, TextOp::from_splice(3, 3, 0, "!").unwrap())
@@ -731,7 +731,7 @@ mod tests {
 
     #[test]
     fn errors_change_nothing() {
-        let mut doc = Document::from_text("abc").with_history_limit(2);
+        let mut doc = TextDocument::from_text("abc").with_history_limit(2);
         for seq in 1..=3 {
             let op = splice(&doc, 0, 0, "x");
             doc.submit(1, seq, doc.rev(), op).unwrap();
@@ -740,7 +740,7 @@ mod tests {
         let err = doc.submit(2, 1, 0, TextOp::identity(3)).unwrap_err();
         assert_eq!(
             err,
-            OtError::ResyncRequired(ResyncRequired {
+            OtError::StaleRevision(StaleRevision {
                 base_rev: 0,
                 oldest_rev: 1,
                 current_rev: 3
@@ -771,7 +771,7 @@ mod tests {
 
     #[test]
     fn forgotten_duplicate_is_typed() {
-        let mut doc = Document::new().with_history_limit(1);
+        let mut doc = TextDocument::new().with_history_limit(1);
         doc.submit(1, 1, 0, TextOp::from_splice(0, 0, 0, "a").unwrap())
             .unwrap();
         doc.submit(2, 1, 1, TextOp::from_splice(1, 1, 0, "b").unwrap())
@@ -789,7 +789,7 @@ mod tests {
 
     #[test]
     fn old_revisions_and_hashes() {
-        let mut doc = Document::from_text("a\r\nb");
+        let mut doc = TextDocument::from_text("a\r\nb");
         doc.apply(&splice(&doc, 1, 2, "😀")).unwrap();
         doc.apply(&splice(&doc, 0, 0, "x")).unwrap();
         assert_eq!(doc.text_at(0).unwrap(), "a\r\nb");
@@ -815,7 +815,7 @@ mod tests {
 
     #[test]
     fn long_offline_branch_is_composed() {
-        let mut doc = Document::from_text("0123456789");
+        let mut doc = TextDocument::from_text("0123456789");
         for seq in 0..50 {
             let op = splice(&doc, 5, 0, "a");
             doc.submit(1, seq, doc.rev(), op).unwrap();
@@ -830,13 +830,13 @@ mod tests {
     #[test]
     fn documents_can_move_between_threads() {
         fn assert_send<T: Send>() {}
-        assert_send::<Document>();
-        assert_send::<crate::ot::Client>();
+        assert_send::<TextDocument>();
+        assert_send::<crate::TextClient>();
     }
 
     #[test]
     fn heap_size_is_plausible() {
-        let mut doc = Document::new().with_history_limit(64);
+        let mut doc = TextDocument::new().with_history_limit(64);
         let empty = doc.heap_size();
         for i in 0..5_000 {
             let op = splice(&doc, i / 2, 0, "x");
@@ -858,7 +858,7 @@ mod tests {
 
     #[test]
     fn utf16_index_uses_the_rope() {
-        let doc = Document::from_text("a😀b");
+        let doc = TextDocument::from_text("a😀b");
         assert_eq!(doc.len_utf16(), 4);
         assert_eq!(doc.utf16_of_char(2), 3);
         assert_eq!(doc.char_of_utf16(3).unwrap(), 2);
@@ -876,7 +876,7 @@ mod tests {
     fn backspaces_into_a_typing_run_record_the_deleted_text() {
         // Typing, backspacing (within and past the run), typing elsewhere:
         // every old revision must rebuild exactly from the history.
-        let mut doc = Document::from_text("start");
+        let mut doc = TextDocument::from_text("start");
         let mut texts = vec![doc.text()];
         let steps: &[(usize, usize, &str)] = &[
             (5, 0, " héllo"),
@@ -912,7 +912,7 @@ mod tests {
         fn every_revision_rebuilds_from_the_history(
             edits in proptest::collection::vec((0usize..200, 0usize..4, "[ab😀é\n]{0,3}", proptest::bool::ANY), 1..120),
         ) {
-            let mut doc = Document::from_text("seed text 😀 here");
+            let mut doc = TextDocument::from_text("seed text 😀 here");
             let mut texts = vec![doc.text()];
             for (k, (at, del, ins, near)) in edits.into_iter().enumerate() {
                 let len = doc.len_chars();
@@ -931,7 +931,7 @@ mod tests {
 
     #[test]
     fn a_compacted_document_is_flat_and_behaves_the_same() {
-        let mut doc = Document::new();
+        let mut doc = TextDocument::new();
         let mut text = String::new();
         for (k, piece) in ["a", "😀", "\r\n", "é", "b"]
             .iter()

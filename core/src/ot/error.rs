@@ -1,13 +1,13 @@
 //! Errors of the text engine.
 
-/// Returned by [`Document::submit`](super::Document::submit) when the client's
+/// Returned by [`TextDocument::submit`](crate::TextDocument::submit) when the client's
 /// base revision is older than the history the document keeps. The client must
-/// fetch a snapshot and call [`Client::resync`](super::Client::resync).
+/// fetch a snapshot and call [`TextClient::resync`](crate::TextClient::resync).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error(
     "revision {base_rev} is older than the kept history (oldest {oldest_rev}, current {current_rev}); resync from a snapshot"
 )]
-pub struct ResyncRequired {
+pub struct StaleRevision {
     /// The revision the client's op was based on.
     pub base_rev: u64,
     /// The oldest revision an op may still be based on.
@@ -91,7 +91,7 @@ pub enum OtError {
     },
     /// The op's base revision is older than the kept history.
     #[error(transparent)]
-    ResyncRequired(#[from] ResyncRequired),
+    StaleRevision(#[from] StaleRevision),
     /// A revision outside the kept history was asked for.
     #[error("revision {rev} is not kept (kept: {oldest_rev}..={current_rev})")]
     RevisionUnavailable {
@@ -146,7 +146,7 @@ impl OtError {
             Self::LoneSurrogate { .. } => "ot.lone_surrogate",
             Self::OutOfRange { .. } => "ot.out_of_range",
             Self::OverlappingChanges { .. } => "ot.overlapping_changes",
-            Self::ResyncRequired(_) => "ot.resync_required",
+            Self::StaleRevision(_) => "ot.resync_required",
             Self::RevisionUnavailable { .. } => "ot.revision_unavailable",
             Self::SplitSurrogate { .. } => "ot.split_surrogate",
             Self::StaleSeq { .. } => "ot.stale_seq",
@@ -162,7 +162,7 @@ mod tests {
 
     #[test]
     fn every_variant_has_a_code_and_a_message() {
-        let resync = ResyncRequired {
+        let resync = StaleRevision {
             base_rev: 1,
             oldest_rev: 5,
             current_rev: 9,
@@ -231,7 +231,7 @@ mod tests {
                 "UTF-16 changes overlap at offset 3",
             ),
             (
-                OtError::ResyncRequired(resync),
+                OtError::StaleRevision(resync),
                 "ot.resync_required",
                 "revision 1 is older than the kept history (oldest 5, current 9); resync from a snapshot",
             ),

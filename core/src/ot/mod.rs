@@ -1,17 +1,17 @@
 //! Operational transform for text: the live layer of the editor.
 //!
-//! Every keystroke becomes a [`TextOp`]; the server's [`Document`] orders
+//! Every keystroke becomes a [`TextOp`]; the server's [`TextDocument`] orders
 //! ops from all participants, transforming each against what was applied
 //! since its author last heard from the server; each participant runs a
-//! [`Client`] that keeps its own unacknowledged edits and transforms incoming
+//! [`TextClient`] that keeps its own unacknowledged edits and transforms incoming
 //! ones against them. [`UndoManager`] undoes only the local user's edits.
 //!
 //! - [`TextOp`]: normalised retain / insert / delete runs; `apply`,
 //!   `compose`, `transform` (TP1), `invert`, `transform_position`; built from
 //!   splices, from a diff ([`TextOp::diff`]), from editor changes with UTF-16
 //!   offsets ([`Utf16Change`]) and from ot.js JSON ([`TextOp::from_json`]).
-//! - [`Document`]: the server side, in a rope, with a bounded history.
-//! - [`Client`]: the classic three-state client (synchronised, awaiting ack,
+//! - [`TextDocument`]: the server side, in a rope, with a bounded history.
+//! - [`TextClient`]: the classic three-state client (synchronised, awaiting ack,
 //!   awaiting ack with a buffer).
 //!
 //! Lengths and positions count Unicode scalar values; `"\r\n"` is two of them
@@ -21,10 +21,10 @@
 //! A server and two clients converging:
 //!
 //! ```
-//! use velocity_sync::{Client, Document, TextOp};
+//! use velocity_sync::{TextClient, TextDocument, TextOp};
 //! # fn main() -> Result<(), velocity_sync::OtError> {
-//! let mut server = Document::from_text("ab");
-//! let (mut alice, mut bob) = (Client::new(1, 0), Client::new(2, 0));
+//! let mut server = TextDocument::from_text("ab");
+//! let (mut alice, mut bob) = (TextClient::new(1, 0), TextClient::new(2, 0));
 //! let (mut alice_text, mut bob_text) = (String::from("ab"), String::from("ab"));
 //!
 //! // Both type at once.
@@ -51,23 +51,30 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! [`TextOp`]: crate::TextOp
+//! [`TextOp::diff`]: crate::TextOp::diff
+//! [`TextOp::from_json`]: crate::TextOp::from_json
+//! [`TextDocument`]: crate::TextDocument
+//! [`TextClient`]: crate::TextClient
+//! [`OtError`]: crate::OtError
 
 mod body;
-mod client;
+pub(crate) mod client;
 mod diff;
-mod document;
-mod error;
+pub(crate) mod document;
+pub(crate) mod error;
 mod json;
 mod live;
-mod op;
+pub(crate) mod op;
 mod undo;
 mod utf16;
 mod window;
 
-pub use client::{Client, ClientState, Resynced, Submission};
-pub use document::{ClientId, DEFAULT_HISTORY, Document, Submitted};
-pub use error::{OtError, ResyncRequired};
+pub use client::{Resynced, Submission, TextClientState};
+pub use document::{ClientId, DEFAULT_HISTORY, Submitted};
+pub use error::StaleRevision;
 pub(crate) use live::LiveText;
-pub use op::{Bias, Component, Side, TextOp};
+pub use op::{Bias, Component, Side};
 pub use undo::UndoManager;
 pub use utf16::{Utf16Change, Utf16Index};

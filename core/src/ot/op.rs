@@ -43,7 +43,8 @@ pub enum Bias {
 /// `"\r\n"` is two of them and is kept byte for byte.
 ///
 /// ```
-/// use velocity_sync::{Side, TextOp};
+/// use velocity_sync::TextOp;
+/// use velocity_sync::ot::Side;
 /// # fn main() -> Result<(), velocity_sync::OtError> {
 /// let base = "hello world";
 /// let a = TextOp::from_splice(11, 5, 1, "_")?; // "hello_world"

@@ -10,7 +10,8 @@ use super::op::{Side, TextOp};
 /// it applies to the current text; remote ops transform the stacks.
 ///
 /// ```
-/// use velocity_sync::{TextOp, UndoManager};
+/// use velocity_sync::TextOp;
+/// use velocity_sync::ot::UndoManager;
 /// # fn main() -> Result<(), velocity_sync::OtError> {
 /// let mut undo = UndoManager::new(100);
 /// let mut text = String::from("hello");

@@ -2,12 +2,13 @@
 //!
 //! JavaScript strings count UTF-16 code units, [`TextOp`] counts Unicode
 //! scalar values. The conversions go through a [`Utf16Index`], which a
-//! [`Document`](super::Document) answers in `O(log n)` from metrics kept in
+//! [`TextDocument`](super::TextDocument) answers in `O(log n)` from metrics kept in
 //! its rope, so a keystroke never scans the whole text. `str` answers too, by
 //! scanning (fine for tests and small texts).
 //!
 //! ```
-//! use velocity_sync::{TextOp, Utf16Change};
+//! use velocity_sync::TextOp;
+//! use velocity_sync::ot::Utf16Change;
 //! # fn main() -> Result<(), velocity_sync::OtError> {
 //! let text = "😀a\r\nb";
 //! // Monaco: replace "a" (UTF-16 offset 2, length 1) with "x".

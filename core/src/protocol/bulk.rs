@@ -6,11 +6,11 @@
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
+use crate::blob::{Blob, Verified};
 use crate::entry::{FileEntry, FileId, FileKind};
 use crate::hash::ContentHash;
 use crate::manifest::ManifestId;
 use crate::path::FilePath;
-use crate::store::{Blob, Verified};
 
 /// How one file travels in a batch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -91,7 +91,7 @@ pub struct BulkUpdate {
 impl BulkUpdate {
     /// Hashes each whole content that came raw (a binary frame's) and marks
     /// the ones that match their hash [`WireContent::Verified`], so
-    /// [`Hydrator::receive`] stores them without hashing again. Call it
+    /// [`Hydrator::receive`](crate::hydrate::Hydrator::receive) stores them without hashing again. Call it
     /// where hashing costs least: the thread that decoded the batch, while
     /// the one that owns the store writes the previous batch. Contents that
     /// do not match stay as they were, for `receive` to refuse.

@@ -6,13 +6,14 @@ use base64::Engine as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::BulkUpdate;
+use crate::TextOp;
+use crate::blob::Blob;
 use crate::changeset::Changeset;
 use crate::entry::{FileId, FileKind};
 use crate::hash::ContentHash;
 use crate::manifest::ManifestId;
-use crate::ot::{ClientId, TextOp};
+use crate::ot::ClientId;
 use crate::path::FilePath;
-use crate::store::Blob;
 use crate::wire::{MissingField, required};
 
 /// File bytes on the wire: `{"text": "…"}` for text (valid UTF-8 without

@@ -1,9 +1,9 @@
 use proptest::prelude::*;
 
 use super::*;
+use crate::TextOp;
 use crate::entry::FileId;
 use crate::hash::ContentHash;
-use crate::ot::TextOp;
 
 fn id(n: u128) -> FileId {
     FileId::from_u128(n)

@@ -17,10 +17,10 @@
 
 use std::collections::HashMap;
 
+use crate::blob::{BlobStore, MemoryBlobStore};
 use crate::entry::{FileEntry, FileId};
 use crate::manifest::{Manifest, ManifestError, ManifestId, ManifestLimits};
 use crate::path::FilePath;
-use crate::store::{BlobStore, MemoryBlobStore};
 
 use super::{DecodedRow, RowError, RowIssue};
 

@@ -13,8 +13,8 @@
 
 use std::collections::{HashMap, HashSet};
 
+use velocity_sync::Outbound;
 use velocity_sync::protocol::{ProtocolLimits, decode_client, decode_server};
-use velocity_sync::server::Outbound;
 use velocity_sync::{
     ClientEvent, FileId, FileKind, FilePath, ProjectClient, ProjectServer, Recipient, Role,
     ServerConfig, TextOp,

@@ -44,7 +44,7 @@ use std::cell::RefCell;
 
 use super::{BulkUpdate, WireContent};
 use super::{ProtocolError, ProtocolLimits, ServerMessage, decode_server_message};
-use crate::store::Blob;
+use crate::blob::Blob;
 
 /// The first four bytes of a binary frame (format version 1).
 pub const BINARY_MAGIC: [u8; 4] = *b"VSB1";

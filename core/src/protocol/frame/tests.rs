@@ -1,13 +1,13 @@
 use proptest::prelude::*;
 
 use super::*;
+use crate::blob::{BlobStore, MemoryBlobStore};
 use crate::entry::FileEntry;
 use crate::hash::ContentHash;
 use crate::hydrate::{HydrationOptions, Hydrator, plan};
 use crate::manifest::Manifest;
 use crate::path::FilePath;
 use crate::protocol::decode_server;
-use crate::store::{BlobStore, MemoryBlobStore};
 
 /// A project with a text file, a binary one, and one large enough to be
 /// chunked; its plan cut in small batches.

@@ -1,22 +1,4 @@
 //! Content-addressed blob storage.
-//!
-//! A [`BlobStore`] keeps blobs by their [`ContentHash`]. `put` checks that
-//! the bytes hash to the address they are stored under, so a store never
-//! holds a blob under a wrong name. [`MemoryBlobStore`] is the in-memory
-//! implementation; participants with disks or databases implement the trait
-//! over their own IO.
-//!
-//! ```
-//! use velocity_sync::{BlobStore, ContentHash, MemoryBlobStore};
-//! # fn main() -> Result<(), velocity_sync::StoreError> {
-//! let mut store = MemoryBlobStore::default();
-//! let hash = store.insert(b"export default 1;\n".to_vec());
-//! assert!(store.has(&hash));
-//! assert_eq!(store.get(&hash).as_deref(), Some(&b"export default 1;\n"[..]));
-//! assert!(store.put(ContentHash::of(b"other"), b"not other".to_vec().into()).is_err());
-//! # Ok(())
-//! # }
-//! ```
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -26,7 +8,7 @@ use crate::hash::ContentHash;
 /// Why a store refused or could not find a blob.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
-pub enum StoreError {
+pub enum BlobError {
     /// `put` was given bytes that do not hash to the given address.
     #[error("blob stored as {expected} hashes to {actual}")]
     HashMismatch {
@@ -43,7 +25,7 @@ pub enum StoreError {
     },
 }
 
-impl StoreError {
+impl BlobError {
     /// The stable code of this error.
     pub fn code(&self) -> &'static str {
         match self {
@@ -82,11 +64,11 @@ impl Verified {
     /// `bytes`, when they hash to `hash`.
     ///
     /// # Errors
-    /// [`StoreError::HashMismatch`] when they do not.
-    pub fn check(hash: ContentHash, bytes: Blob) -> Result<Self, StoreError> {
+    /// [`BlobError::HashMismatch`] when they do not.
+    pub fn check(hash: ContentHash, bytes: Blob) -> Result<Self, BlobError> {
         let actual = ContentHash::of(&bytes);
         if actual != hash {
-            return Err(StoreError::HashMismatch {
+            return Err(BlobError::HashMismatch {
                 expected: hash,
                 actual,
             });
@@ -114,6 +96,26 @@ impl Verified {
 }
 
 /// Blobs by content hash.
+///
+/// Content-addressed blob storage.
+///
+/// A [`BlobStore`] keeps blobs by their [`ContentHash`]. `put` checks that
+/// the bytes hash to the address they are stored under, so a store never
+/// holds a blob under a wrong name. [`MemoryBlobStore`] is the in-memory
+/// implementation; participants with disks or databases implement the trait
+/// over their own IO.
+///
+/// ```
+/// use velocity_sync::{BlobStore, ContentHash, MemoryBlobStore};
+/// # fn main() -> Result<(), velocity_sync::BlobError> {
+/// let mut store = MemoryBlobStore::default();
+/// let hash = store.insert(b"export default 1;\n".to_vec());
+/// assert!(store.has(&hash));
+/// assert_eq!(store.get(&hash).as_deref(), Some(&b"export default 1;\n"[..]));
+/// assert!(store.put(ContentHash::of(b"other"), b"not other".to_vec().into()).is_err());
+/// # Ok(())
+/// # }
+/// ```
 pub trait BlobStore {
     /// The blob stored under `hash`, if any.
     fn get(&self, hash: &ContentHash) -> Option<Blob>;
@@ -124,8 +126,8 @@ pub trait BlobStore {
     /// Stores `bytes` under `hash` after checking that they hash to it.
     ///
     /// # Errors
-    /// [`StoreError::HashMismatch`] when they do not; nothing is stored.
-    fn put(&mut self, hash: ContentHash, bytes: Blob) -> Result<(), StoreError>;
+    /// [`BlobError::HashMismatch`] when they do not; nothing is stored.
+    fn put(&mut self, hash: ContentHash, bytes: Blob) -> Result<(), BlobError>;
 
     /// Stores content already checked against its hash. The default checks
     /// again through [`put`](Self::put); a store that can trust
@@ -143,12 +145,12 @@ pub trait BlobStore {
         hash
     }
 
-    /// The blob under `hash`, or [`StoreError::Missing`].
+    /// The blob under `hash`, or [`BlobError::Missing`].
     ///
     /// # Errors
-    /// [`StoreError::Missing`] when no such blob is stored.
-    fn require(&self, hash: &ContentHash) -> Result<Blob, StoreError> {
-        self.get(hash).ok_or(StoreError::Missing { hash: *hash })
+    /// [`BlobError::Missing`] when no such blob is stored.
+    fn require(&self, hash: &ContentHash) -> Result<Blob, BlobError> {
+        self.get(hash).ok_or(BlobError::Missing { hash: *hash })
     }
 }
 
@@ -201,7 +203,7 @@ impl BlobStore for MemoryBlobStore {
         self.blobs.contains_key(hash)
     }
 
-    fn put(&mut self, hash: ContentHash, bytes: Blob) -> Result<(), StoreError> {
+    fn put(&mut self, hash: ContentHash, bytes: Blob) -> Result<(), BlobError> {
         self.put_verified(Verified::check(hash, bytes)?);
         Ok(())
     }
