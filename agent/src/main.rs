@@ -16,32 +16,32 @@ use velocity_sync_agent::{Agent, AgentEvent, AgentOptions};
 #[command(name = "velocity-sync-agent", version)]
 struct Args {
     /// The sync server's base URL, e.g. http://127.0.0.1:8787.
-    #[arg(long)]
+    #[arg(long, env = "VELOCITY_SYNC_SERVER")]
     server: String,
     /// The project id (a UUID).
-    #[arg(long)]
+    #[arg(long, env = "VELOCITY_SYNC_PROJECT")]
     project: Uuid,
     /// An access token for the project with role `agent`.
     #[arg(long, env = "VELOCITY_SYNC_TOKEN", hide_env_values = true)]
     token: String,
     /// The directory to write the project to (created when missing).
-    #[arg(long)]
+    #[arg(long, env = "VELOCITY_SYNC_ROOT")]
     root: PathBuf,
     /// Where to keep the state file (default: ROOT/.velocity-sync).
-    #[arg(long)]
+    #[arg(long, env = "VELOCITY_SYNC_STATE")]
     state: Option<PathBuf>,
     /// More paths to leave alone (a top-level name, or **/name at any depth).
-    #[arg(long)]
+    #[arg(long, env = "VELOCITY_SYNC_IGNORE", value_delimiter = ',')]
     ignore: Vec<String>,
     /// Seconds between drift repairs.
-    #[arg(long, default_value_t = 5.0)]
+    #[arg(long, env = "VELOCITY_SYNC_DRIFT_SECS", default_value_t = 5.0)]
     drift_secs: f64,
     /// Skip the fsync of each live change and the flush after a hydration
     /// (faster, not power-loss safe).
-    #[arg(long)]
+    #[arg(long, env = "VELOCITY_SYNC_NO_FSYNC")]
     no_fsync: bool,
     /// Exit once the project is on disk (a hydration) instead of following it.
-    #[arg(long)]
+    #[arg(long, env = "VELOCITY_SYNC_ONCE")]
     once: bool,
 }
 

@@ -16,7 +16,7 @@ use velocity_sync_server::{Options, PgStore, Server, SqliteStore};
 #[command(name = "velocity-sync-server", version)]
 struct Args {
     /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:8787")]
+    #[arg(long, env = "VELOCITY_SYNC_LISTEN", default_value = "127.0.0.1:8787")]
     listen: SocketAddr,
     /// `sqlite:PATH` (or a plain file path; created with its schema when
     /// missing) or `postgres://user@host:port/db` (its `project_files`
@@ -31,7 +31,7 @@ struct Args {
     #[arg(long, env = "VELOCITY_SYNC_JWT_SECRET", hide_env_values = true)]
     jwt_secret: String,
     /// Milliseconds after the last edit before project_files rows are written.
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, env = "VELOCITY_SYNC_CHECKPOINT_MS", default_value_t = 1000)]
     checkpoint_ms: u64,
     /// `created_by` written into new project_files rows (a service user id).
     /// Needed by the rich PostgreSQL shape (NOT NULL); SQLite uses the nil
@@ -40,8 +40,8 @@ struct Args {
     created_by: Option<Uuid>,
     /// PostgreSQL connections; projects are spread over them by id, so
     /// that many commit in parallel.
-    #[arg(long, default_value_t = 8)]
-    pg_connections: usize,
+    #[arg(long, env = "VELOCITY_SYNC_PG_CONNECTIONS", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pg_connections: u16,
 }
 
 #[tokio::main]
@@ -59,11 +59,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let server =
         if args.database.starts_with("postgres://") || args.database.starts_with("postgresql://") {
             let (url, created_by) = (args.database.clone(), args.created_by);
-            // The postgres client blocks: connect off the executor.
-            let store = tokio::task::spawn_blocking(move || PgStore::connect(&url, created_by))
-                .await?
-                .map_err(|error| format!("{}: {error}", error.code()))?;
-            Server::bind(args.listen, store, options).await?
+            let connections = args.pg_connections;
+            // The postgres client blocks: connect off the executor. Each
+            // store is one connection; projects are spread over them by id.
+            let stores = tokio::task::spawn_blocking(move || {
+                (0..connections)
+                    .map(|_| PgStore::connect(&url, created_by))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .await?
+            .map_err(|error| format!("{}: {error}", error.code()))?;
+            tracing::info!(connections = stores.len(), "connected to PostgreSQL");
+            Server::bind_stores(args.listen, stores, options).await?
         } else {
             let path = args
                 .database
